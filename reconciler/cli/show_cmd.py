@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.common import format_option, handle_errors, not_yet
+from reconciler.cli.common import format_option, handle_errors
+from reconciler.cli.plan_cmd import emit, output_format, use_color
 
 
 @click.command("show")
 @click.argument("planfile", type=click.Path())
 @format_option()
+@click.option("--explain", is_flag=True, help="Show the rule and flow behind each change.")
+@click.option("--full", is_flag=True, help="Show every object in detail (no clustering of identical edits).")
 @handle_errors
-def command(planfile, fmt, as_json) -> None:  # type: ignore[no-untyped-def]
-    """Render a saved plan file.
+def command(planfile, fmt, as_json, explain, full) -> None:  # type: ignore[no-untyped-def]
+    """Render a saved plan file (it is checked: checksum and format version).
 
     \b
     Example:
       reconciler show plan.json --format md
     """
-    not_yet("show")
+    from reconciler.plan.planfile import read_plan
+    from reconciler.plan.render import render_plan
+
+    plan = read_plan(planfile)
+    emit(
+        render_plan(
+            plan,
+            output_format(fmt, as_json),
+            explain=explain,
+            full=full,
+            color=use_color(),
+            artifact=planfile,
+        )
+    )

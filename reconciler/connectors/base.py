@@ -16,9 +16,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from reconciler.playbook.model import ConnectorConfig
+if TYPE_CHECKING:  # only a type here: importing the playbook package at run time would be circular
+    from reconciler.playbook.model import ConnectorConfig
 
 ChangeType = Literal["add", "update", "delete"]
 ExportOp = Literal["add", "update", "rename", "delete"]
@@ -56,6 +57,9 @@ class ImportedObject:
     change: ChangeType | None = None  # None in a full import
     error: str | None = None
     line: int | None = None  # where a file record starts, for error messages
+    # a stable digest of the record as the system holds it (file connectors): the engine skips an
+    # object whose digest equals the one it stored at the last import
+    content_hash: str | None = None
 
 
 @dataclass

@@ -85,3 +85,13 @@ class ImportSummary:
     errors: int = 0
     full: bool = True
     messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ObjectProblem:
+    """A per-object error of the import or synchronization behind a plan: that object is left out."""
+
+    connector: str
+    dn: str
+    error: str
+    kind: str = "error"  # import-error, sync-error, export-error, …

@@ -1,0 +1,1 @@
+"""exporting stage of the engine."""

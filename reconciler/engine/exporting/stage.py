@@ -1,0 +1,288 @@
+"""The export stage: push pending exports to a connected system, record export memory.
+
+Order: adds (parents before children, by DN depth), then updates and renames,
+then deletes. A reference to an object that gets its id only when it is
+created (Graph) is sent in a follow-up update once that object exists, so a
+cycle of references still exports. Before a batch is handed to the connector
+its adds are marked *in flight* and committed; a run killed after the
+connector wrote but before the results were committed is resolved by the
+next import, which finds the objects by their anchor (files) or DN. Per-object
+errors are kept on the object and retried next run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base import each other
+from reconciler.connectors.base import AttributeChange, ExportChange, ExportResult
+from reconciler.engine.context import Context
+from reconciler.engine.objects import AWAITING, EXPORTED, IN_FLIGHT, PLACEHOLDER, CSObject
+from reconciler.engine.runs import COMPLETED_EXPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
+from reconciler.errors import ConnectorError, DeletionThresholdError
+
+_ORDER = {"add": 0, "update": 1, "rename": 1, "delete": 2}
+
+
+def change_key(cs: CSObject) -> str:
+    """The key PlannedChange uses for this object (reconciler.plan.model.PlannedChange.key)."""
+    return f"{cs.connector}\x00{cs.guid or cs.dn}"
+
+
+def check_thresholds(ctx: Context, names: list[str], allow_deletes: int | None) -> None:
+    """Raise DeletionThresholdError, before anything is written, if any connector's deletes exceed its
+    threshold (``allow_deletes`` raises every threshold for this run)."""
+    over = []
+    for name in names:
+        cfg = ctx.config(name)
+        limit = allow_deletes if allow_deletes is not None else cfg.delete_threshold
+        n = ctx.store.count_pending_deletes(name)  # type: ignore[attr-defined]
+        if n > limit:
+            over.append((name, n, limit))
+    if over:
+        what = ", ".join(f"{n} deletes in {name} (threshold {limit})" for name, n, limit in over)
+        raise DeletionThresholdError(
+            f"nothing was exported: {what}",
+            hint=f"review them with `reconciler plan`; to allow them once: --allow-deletes {max(n for _, n, _ in over)}",
+        )
+
+
+def dependency_order(objs: list[CSObject]) -> list[CSObject]:
+    """Adds first (parents, then what others reference, before those that refer to them), then updates and
+    renames, then deletes; a reference cycle is broken by id (the follow-up update sets the rest)."""
+    objs = sorted(objs, key=lambda o: (_ORDER.get((o.pending_export or {}).get("op", ""), 1), o.dn.count(","),
+                                       o.id))  # fmt: skip
+    adds = {o.id: o for o in objs if (o.pending_export or {}).get("op") == "add"}
+    if not adds:
+        return objs
+    ordered: list[CSObject] = []
+    state: dict[int, int] = {}  # 1 visiting, 2 done
+    for start in adds:
+        assert start is not None
+        stack: list[tuple[int, bool]] = [(start, False)]  # iterative DFS: deep chains of managers
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                if state.get(node) != 2:
+                    state[node] = 2
+                    ordered.append(adds[node])
+                continue
+            if state.get(node):
+                continue
+            state[node] = 1
+            stack.append((node, True))
+            for dep in reversed((adds[node].pending_export or {}).get("deps") or []):
+                if dep in adds and not state.get(dep):
+                    stack.append((dep, False))
+    rest = [o for o in objs if o.id not in adds]
+    return ordered + rest
+
+
+class ExportStage:
+    def __init__(self, ctx: Context, name: str, only: set[str] | None = None) -> None:
+        self.ctx = ctx
+        self.store: Any = ctx.store
+        self.name = name
+        self.only = only
+        self.connector = ctx.connector(name)
+        self.caps = self.connector.capabilities
+        self.refs = ctx.ref_attrs(name)
+
+    def run(self) -> RunResult:
+        result = RunResult(self.name, "export")
+        cfg = self.ctx.config(self.name)
+        result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
+        self.result = result
+        pending: list[CSObject] = []
+        for batch in self.store.iter_cs(self.name, "pending_export", self.ctx.batch):
+            pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
+        pending = dependency_order(pending)
+        try:
+            if self.caps.whole_file:
+                self._send(pending)
+            else:
+                for i in range(0, len(pending), self.ctx.batch):
+                    self._send(pending[i : i + self.ctx.batch])
+                self._send_followups()
+        except ConnectorError as exc:
+            result.status = STOPPED_CONNECTIVITY
+            result.messages.append(exc.one_line())
+            result.error(self.name, exc.one_line(), kind="connector")
+        if self.caps.whole_file and (result.added or result.changed or result.deleted):
+            # we rewrote the file: the next import reads it whole, even if it comes back as it was
+            self.store.set_connector_state(self.name, watermark=None)
+        if result.errors and result.status == "success":
+            result.status = COMPLETED_EXPORT_ERRORS
+        result.end = now_iso()
+        result.history_id = self.store.add_history(result.row())
+        self.store.commit()
+        return result
+
+    # ----------------------------------------------------------- translation
+    def _targets(self, objs: list[CSObject]) -> dict[int, CSObject]:
+        ids = {i for o in objs for ids in ((o.pending_export or {}).get("refs") or {}).values() for i in ids}
+        return self.store.cs_by_ids(ids) if ids else {}
+
+    def _ref_value(self, attr: str, target: CSObject) -> Any:
+        rt = self.refs.get(attr)
+        by = rt.by if rt else "dn"
+        if by == "key":
+            key = rt.key if rt else None
+            if not key:
+                return None
+            v = target.attrs.get(key)
+            if v is None:
+                v = ((target.pending_export or {}).get("attrs") or {}).get(key)
+            if v is None:  # exported, its confirming import not seen yet
+                v = ((target.export_memory or {}).get(key) or {}).get("v")
+            return v
+        if by == "anchor":
+            return target.anchor
+        pe = target.pending_export or {}
+        return pe.get("new_dn") or target.dn
+
+    def _translate(self, cs: CSObject, targets: dict[int, CSObject], defer: dict[str, list[int]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for attr, ids in ((cs.pending_export or {}).get("refs") or {}).items():
+            values = []
+            for i in ids:
+                t = targets.get(i)
+                if t is None or (t.kind == PLACEHOLDER and self.refs.get(attr) and self.refs[attr].by == "anchor"):
+                    continue
+                v = self._ref_value(attr, t)
+                if v is None:
+                    defer.setdefault(attr, []).append(i)  # created later in this export: set it then
+                    continue
+                values.append(v)
+            out[attr] = values
+        return out
+
+    # ----------------------------------------------------------- sending
+    def _change(self, cs: CSObject, targets: dict[int, CSObject], defer: dict[str, list[int]]) -> ExportChange:
+        pe = cs.pending_export or {}
+        op = pe.get("op", "update")
+        refs = self._translate(cs, targets, defer) if op != "delete" else {}
+        attrs = dict(pe.get("attrs") or {})
+        if op == "add":
+            full = {k: v for k, v in attrs.items() if v is not None}
+            for k, v in refs.items():
+                if v:
+                    full[k] = v
+            return ExportChange("add", cs.dn, cs.object_type, anchor=cs.anchor, attributes=full, key=cs.id)
+        if op == "delete":
+            return ExportChange("delete", cs.dn, cs.object_type, anchor=cs.anchor, key=cs.id)
+        changes = [AttributeChange(k, replace=v) for k, v in attrs.items()]
+        changes += [AttributeChange(k, replace=v or None) for k, v in refs.items()]
+        return ExportChange(op, cs.dn, cs.object_type, anchor=cs.anchor, new_dn=pe.get("new_dn"),
+                            attributes={k: v for k, v in attrs.items() if v is not None}, changes=changes,
+                            key=cs.id)  # fmt: skip
+
+    def _send(self, objs: list[CSObject]) -> None:
+        if not objs:
+            return
+        targets = self._targets(objs)
+        changes: list[ExportChange] = []
+        deferred: dict[int, dict[str, list[int]]] = {}
+        in_flight: list[CSObject] = []
+        anchor_of = getattr(self.connector, "anchor_of", None)
+        for cs in objs:
+            defer: dict[str, list[int]] = {}
+            ch = self._change(cs, targets, defer)
+            if defer:
+                deferred[cs.id] = defer  # type: ignore[index]
+            changes.append(ch)
+            if ch.op == "add":
+                cs.export_state = IN_FLIGHT
+                if cs.anchor is None and anchor_of is not None and not self.caps.assigns_anchor:
+                    cs.anchor = anchor_of(ch.attributes)
+                    ch.anchor = cs.anchor
+                in_flight.append(cs)
+        if in_flight:
+            self.store.save_cs(in_flight)
+            self.store.commit()  # the in-flight marks survive a kill during the connector's write
+        try:
+            results = self.connector.export(changes)
+            # a kill here (the system written, the results not committed) is the hard case:
+            # the next import resolves it through the in-flight marks
+            self.ctx.crash.boundary("export")
+        except ConnectorError:
+            for cs in in_flight:
+                cs.export_state = None
+            self.store.save_cs(in_flight)
+            self.store.commit()
+            raise
+        by_key = {r.key: r for r in results}
+        saved: list[CSObject] = []
+        deleted: list[int] = []
+        followups: list[CSObject] = []
+        for cs, ch in zip(objs, changes):
+            res = by_key.get(cs.id) or ExportResult(cs.id, ok=False, error="the connector returned no result")
+            self._apply(cs, ch, res, deferred.get(cs.id), saved, deleted, followups)  # type: ignore[arg-type]
+        if saved:
+            self.store.save_cs(saved)
+        if deleted:
+            self.store.delete_cs(deleted)
+        self.store.commit()
+        self.ctx.report("export", self.result.added + self.result.changed + self.result.deleted, None)
+        self.ctx.crash.boundary("export")
+        self._followups = getattr(self, "_followups", []) + followups
+
+    def _apply(self, cs: CSObject, ch: ExportChange, res: ExportResult, defer: dict[str, list[int]] | None,
+               saved: list[CSObject], deleted: list[int], followups: list[CSObject]) -> None:  # fmt: skip
+        pe = cs.pending_export or {}
+        if not res.ok:
+            cs.export_error = res.error or "export failed"
+            if ch.op == "add":
+                cs.export_state = None
+            self.result.error(cs.dn, cs.export_error, anchor=cs.anchor, kind="export-error")
+            saved.append(cs)
+            return
+        cs.export_error = None
+        if ch.op == "delete":
+            self.result.deleted += 1
+            if self.store.referrers([cs.id]):
+                cs.kind, cs.attrs, cs.hash, cs.anchor, cs.pending_export = PLACEHOLDER, {}, None, None, None
+                cs.export_memory, cs.export_state, cs.mv_id, cs.link_kind = None, None, None, None
+                saved.append(cs)
+            else:
+                deleted.append(cs.id)  # type: ignore[arg-type]
+            return
+        memory = dict(cs.export_memory or {})
+        write_only = self.caps.write_only
+        for k, v in (pe.get("attrs") or {}).items():
+            if k not in write_only:
+                memory[k] = {"v": v, "s": AWAITING}
+        sent = dict(ch.attributes)
+        for c in ch.changes:
+            sent[c.name] = c.replace
+        for k, ids in (pe.get("refs") or {}).items():
+            if k not in write_only:
+                v = sent.get(k)
+                memory[k] = {"r": sorted(ids), "v": v if v else None, "s": AWAITING}
+        cs.export_memory = memory or None
+        if ch.op == "add":
+            self.result.added += 1
+            cs.export_state = EXPORTED
+            cs.anchor = res.anchor or cs.anchor
+            if res.dn:
+                cs.dn = res.dn
+        else:
+            self.result.changed += 1
+            if ch.op == "rename" and ch.new_dn:
+                cs.dn = res.dn or ch.new_dn
+        if defer:
+            cs.pending_export = {"op": "update", "attrs": {}, "refs": {k: pe["refs"][k] for k in defer},
+                                 "rule": pe.get("rule"), "cause": pe.get("cause")}  # fmt: skip
+            followups.append(cs)
+        else:
+            cs.pending_export = None
+        saved.append(cs)
+
+    def _send_followups(self) -> None:
+        """References to objects created in this export, now that they exist."""
+        rounds = 0
+        while getattr(self, "_followups", None) and rounds < 3:
+            todo, self._followups = self._followups, []
+            fresh = self.store.cs_by_ids([c.id for c in todo])
+            self._send([fresh[c.id] for c in todo if c.id in fresh])  # type: ignore[index]
+            rounds += 1

@@ -1,0 +1,1 @@
+"""importing stage of the engine."""

@@ -1,0 +1,118 @@
+"""Pending exports as the plan stage reads them (``PlannedChange``) and the unmanaged objects.
+
+Reference values are shown in the target's terms (its DN, key or id) so a
+plan reads like the system it changes; sensitive values are flagged (the
+renderers redact them), never dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.engine.context import Context
+from reconciler.engine.objects import NORMAL, CSObject
+from reconciler.plan.model import AttributeDelta, PlannedChange, UnmanagedObject
+
+
+def _sensitive_flows(ctx: Context) -> set[tuple[str, str]]:
+    """(rule, flow label) pairs whose value comes from a sensitive MV attribute."""
+    sens = ctx.playbook.sensitive_attributes()
+    out: set[tuple[str, str]] = set()
+    for rules in ctx.rules.outbound.values():
+        for r in rules:
+            for f in r.flows:
+                reads = {f.source} if f.source else set(getattr(f.expr, "attributes", ()) or ())
+                if reads & sens:
+                    out.add((r.name, f.label))
+    return out
+
+
+def _as_list(v: Any) -> list[Any]:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, list) else [v]
+
+
+def planned_changes(ctx: Context) -> list[PlannedChange]:
+    store: Any = ctx.store
+    sens = _sensitive_flows(ctx)
+    out: list[PlannedChange] = []
+    for name in ctx.playbook.connectors:
+        if not store.count_cs(name, "pending_export"):
+            continue
+        refdefs = ctx.ref_attrs(name)
+        for batch in store.iter_cs(name, "pending_export", ctx.batch):
+            target_ids = {i for cs in batch for ids in ((cs.pending_export or {}).get("refs") or {}).values()
+                          for i in ids}  # fmt: skip
+            held_refs = store.refs_of([cs.id for cs in batch]) if refdefs else {}
+            target_ids |= {d for rows in held_refs.values() for _, d in rows}
+            targets = store.cs_by_ids(target_ids) if target_ids else {}
+            mv_guids = {m.id: m.guid for m in store.mv_by_ids({cs.mv_id for cs in batch if cs.mv_id}).values()}
+            for cs in batch:
+                out.append(_change(ctx, cs, refdefs, targets, held_refs, sens, mv_guids))
+    return out
+
+
+def _ref_display(refdefs: dict[str, Any], attr: str, t: CSObject | None) -> Any:
+    if t is None:
+        return None
+    rd = refdefs.get(attr)
+    if rd is not None and rd.by == "key" and rd.key:
+        v = t.attrs.get(rd.key) or ((t.pending_export or {}).get("attrs") or {}).get(rd.key) or (
+            (t.export_memory or {}).get(rd.key) or {}).get("v")
+        return v if v is not None else t.dn
+    if rd is not None and rd.by == "anchor":
+        return t.anchor or t.dn
+    return t.dn
+
+
+def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[int, CSObject],
+            held_refs: dict[int, list[tuple[str, int]]], sens: set[tuple[str, str]],
+            mv_guids: dict[int, str]) -> PlannedChange:  # fmt: skip
+    pe = cs.pending_export or {}
+    op = pe.get("op", "update")
+    change = PlannedChange(
+        connector=cs.connector, op=op, object_type=cs.object_type, dn=cs.dn, anchor=cs.anchor,
+        new_dn=pe.get("new_dn"), rule=pe.get("rule"), cause=pe.get("cause") or "source",
+        mv_guid=mv_guids.get(cs.mv_id) if cs.mv_id else None, cs_guid=cs.guid,
+    )  # fmt: skip
+    if op == "delete":
+        return change
+    acause = pe.get("acause") or {}
+    arule = pe.get("arule") or {}
+    held: dict[str, list[Any]] = {}
+    for a, d in held_refs.get(cs.id, ()):  # type: ignore[arg-type]
+        held.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
+    items: list[tuple[str, Any, Any, bool]] = []
+    for name, after in (pe.get("attrs") or {}).items():
+        items.append((name, None if op == "add" else cs.attrs.get(name), after, False))
+    for name, ids in (pe.get("refs") or {}).items():
+        after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
+        before = None if op == "add" else sorted(str(v) for v in held.get(name, []) if v is not None)
+        items.append((name, before or None, after or None, True))
+    for name, before, after, is_ref in sorted(items, key=lambda x: x[0].lower()):
+        rule, flow = (arule.get(name) or [None, None])[:2]
+        multi = is_ref and ((isinstance(after, list) and len(after) != 1) or isinstance(before, list))
+        multi = multi or isinstance(after, list) or isinstance(before, list)
+        delta = AttributeDelta(
+            name=name, before=before, after=after, multivalued=multi,
+            sensitive=(rule, flow) in sens, rule=rule, flow=flow, cause=acause.get(name, change.cause),
+        )  # fmt: skip
+        if multi:
+            b, a = _as_list(before), _as_list(after)  # type: ignore[assignment]
+            delta.added = [v for v in a if v not in b]
+            delta.removed = [v for v in b if v not in a]
+        change.attributes.append(delta)
+    return change
+
+
+def unmanaged(ctx: Context) -> list[UnmanagedObject]:
+    """Disconnectors in connectors that outbound rules write to: listed, never touched."""
+    store: Any = ctx.store
+    out = []
+    for name in sorted(ctx.rules.outbound_connectors):
+        for batch in store.iter_cs(name, "disconnector", ctx.batch):
+            for cs in batch:
+                if cs.kind == NORMAL and cs.pending_export is None and cs.hash is not None:
+                    out.append(UnmanagedObject(cs.connector, cs.object_type, cs.dn, cs.anchor))
+    return out

@@ -1,0 +1,117 @@
+"""Sync rules compiled once per run: expressions parsed, flows indexed, rules ordered by precedence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import PlaybookError
+from reconciler.playbook.model import Flow, JoinCondition, Playbook, SyncRule
+
+
+def _compile(text: str, where: str, mark: Any) -> Any:
+    from reconciler.expressions import compile_expression
+
+    try:
+        return compile_expression(text)
+    except PlaybookError:
+        raise
+    except Exception as exc:  # ExpressionSyntaxError and friends: point at the rule
+        msg = exc.one_line() if hasattr(exc, "one_line") else str(exc)
+        raise PlaybookError(
+            f"{where}: {msg}",
+            file=getattr(mark, "file", None),
+            line=getattr(mark, "line", None),
+            column=getattr(mark, "column", None),
+        ) from exc
+
+
+@dataclass
+class CompiledFlow:
+    target: str
+    source: str | None
+    expr: Any  # reconciler.expressions.Expression | None
+    initial_only: bool
+    label: str  # how explain and plans name the flow
+
+    def evaluate(self, attrs: Mapping[str, Any]) -> Any:
+        if self.expr is None:
+            return attrs.get(self.source)  # type: ignore[arg-type]
+        return self.expr.evaluate(attrs)
+
+
+@dataclass
+class CompiledJoin:
+    mv: str
+    cs: str | None
+    expr: Any
+    case_sensitive: bool
+
+    def value(self, attrs: Mapping[str, Any]) -> Any:
+        if self.expr is None:
+            return attrs.get(self.cs)  # type: ignore[arg-type]
+        return self.expr.evaluate(attrs)
+
+
+@dataclass
+class CompiledRule:
+    rule: SyncRule
+    flows: list[CompiledFlow]
+    joins: list[list[CompiledJoin]]
+    dn: Any = None  # outbound: compiled dn expression
+    order: int = 0  # position in the playbook, the tie-breaker after precedence
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+
+@dataclass
+class CompiledRules:
+    inbound: dict[str, list[CompiledRule]] = field(default_factory=dict)  # connector -> rules
+    outbound: dict[str, list[CompiledRule]] = field(default_factory=dict)  # mv_type -> rules
+    outbound_connectors: set[str] = field(default_factory=set)
+    join_attrs: dict[str, set[str]] = field(default_factory=dict)  # mv_type -> MV attributes used by joins
+
+    def inbound_for(self, connector: str, cs_type: str) -> list[CompiledRule]:
+        return [r for r in self.inbound.get(connector, ()) if r.rule.cs_type == cs_type]
+
+
+def _flow_label(f: Flow) -> str:
+    src = f.source if f.expression is None else f.expression
+    return f"{f.target} <- {src}"
+
+
+def _compile_join(j: JoinCondition, rule: SyncRule) -> CompiledJoin:
+    expr = _compile(j.expression, f"sync rule {rule.name!r} join", j.mark) if j.expression else None
+    return CompiledJoin(j.mv, j.cs, expr, j.case_sensitive)
+
+
+def compile_rules(playbook: Playbook) -> CompiledRules:
+    out = CompiledRules()
+    enabled = {n for n, c in playbook.connectors.items() if c.enabled}
+    for order, rule in enumerate(playbook.sync_rules):
+        if not rule.enabled or rule.connector not in enabled:
+            continue
+        flows = []
+        for f in rule.flows:
+            expr = None
+            if f.expression is not None:
+                expr = _compile(f.expression, f"sync rule {rule.name!r} flow to {f.target}", f.mark or rule.mark)
+            flows.append(CompiledFlow(f.target, f.source, expr, f.initial_only, _flow_label(f)))
+        joins = [[_compile_join(j, rule) for j in group] for group in rule.join]
+        dn = _compile(rule.dn, f"sync rule {rule.name!r} dn", rule.mark) if rule.dn else None
+        cr = CompiledRule(rule, flows, joins, dn, order)
+        if rule.inbound:
+            out.inbound.setdefault(rule.connector, []).append(cr)
+            for group in rule.join:
+                out.join_attrs.setdefault(rule.mv_type, set()).update(j.mv for j in group)
+        else:
+            out.outbound.setdefault(rule.mv_type, []).append(cr)
+            out.outbound_connectors.add(rule.connector)
+    sign = -1 if os.environ.get("RECONCILER_TEST_MUTATION") == "reverse-precedence" else 1  # tests only
+    for rules in (*out.inbound.values(), *out.outbound.values()):
+        rules.sort(key=lambda r: (sign * r.rule.precedence, r.order))
+    return out

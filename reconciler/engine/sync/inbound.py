@@ -1,0 +1,285 @@
+"""Inbound synchronization of one connector: scope → join → projection → import attribute flow.
+
+Three passes, each committed in batches, each safe to redo after a crash:
+
+1. links: every CS object to process (pending import, or all in a full sync) is
+   deleted, disconnected, joined or projected; nothing is cleared yet;
+2. flows: the MV objects of those CS objects are recomputed from all their links
+   (precedence), and the CS objects' pending imports are cleared;
+3. the MV objects that lost a link or whose references moved (``dirty=2``) are
+   recomputed too; one with no inbound link left is deleted, and the objects
+   it was provisioned to are deprovisioned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.engine.context import Context
+from reconciler.engine.objects import (
+    INBOUND_LINKS,
+    JOIN,
+    NORMAL,
+    PLACEHOLDER,
+    PROJECT,
+    PROVISION,
+    CSObject,
+    MVObject,
+)
+from reconciler.engine.runs import COMPLETED_SYNC_ERRORS, RunResult
+from reconciler.engine.sync.join import JoinIndex, exact_match, join_candidates
+from reconciler.engine.sync.precedence import FlowErrors, compute_attributes, in_scope_rules
+from reconciler.errors import ReconcilerError
+
+RECOMPUTE = 2  # mv.dirty level: recompute from links, then outbound
+
+
+class Inbound:
+    def __init__(self, ctx: Context, index: JoinIndex, result: RunResult, full: bool,
+                 full_connectors: set[str]) -> None:  # fmt: skip
+        self.ctx = ctx
+        self.store: Any = ctx.store
+        self.index = index
+        self.result = result
+        self.full = full
+        self.full_connectors = full_connectors
+        self.done_mv: set[int] = set()
+
+    # ----------------------------------------------------------- pass 1: links
+    def link_pass(self, connector: str) -> None:
+        which = "all" if self.full else "pending"
+        linked_here = self.store.linked_mv_ids(connector) if self.full else None
+        for batch in self.store.iter_cs(connector, which, self.ctx.batch):
+            changed: dict[int, CSObject] = {}
+            deleted: list[int] = []
+            link_moved: list[int] = []
+            recompute: set[int] = set()
+            new_mv: list[MVObject] = []
+            for cs in batch:
+                assert cs.id is not None
+                if cs.kind == PLACEHOLDER:
+                    if cs.pending_import or cs.resync:
+                        cs.pending_import, cs.resync = None, False
+                        changed[cs.id] = cs
+                    continue
+                if not self.full or cs.pending_import:
+                    self.result.total += 1
+                pi = cs.pending_import
+                if pi in ("delete", "delete-add") and cs.mv_id is not None:
+                    self._unlink(cs, recompute, link_moved, missing=(pi == "delete"))
+                    changed[cs.id] = cs
+                if pi == "delete":
+                    self._delete(cs, changed, deleted)
+                    continue
+                try:
+                    rules = in_scope_rules(self.ctx, cs)
+                except ReconcilerError as exc:
+                    self._sync_error(cs, exc.one_line(), changed)
+                    continue
+                if not rules and cs.mv_id is None and cs.sync_error is None:
+                    if pi is not None:
+                        self.result.filtered += 1
+                    continue
+                if cs.mv_id is not None:
+                    if cs.link_kind in INBOUND_LINKS and not rules:
+                        self._unlink(cs, recompute, link_moved, missing=False)
+                        changed[cs.id] = cs
+                        self.result.deleted += 1
+                    elif pi is not None and not self.full:
+                        # a joined object changed in its system: re-evaluate the flows into it too
+                        recompute.add(cs.mv_id)
+                    continue
+                if not rules:
+                    if cs.sync_error is not None:
+                        cs.sync_error = None
+                        changed[cs.id] = cs
+                    continue
+                error = self._join_or_project(cs, rules, new_mv, linked_here)
+                if error is not None:
+                    self._sync_error(cs, error, changed)
+                elif cs.mv_id is not None:
+                    cs.sync_error = None
+                    changed[cs.id] = cs
+                    link_moved.append(cs.id)
+                    if cs.link_kind == JOIN:
+                        recompute.add(cs.mv_id)
+                    if linked_here is not None:
+                        linked_here.add(cs.mv_id)
+                elif cs.sync_error is not None:
+                    cs.sync_error = None
+                    changed[cs.id] = cs
+            if new_mv:
+                self.store.save_mv(new_mv, new=True)
+            self.store.save_cs(changed.values())
+            if deleted:
+                self.store.delete_cs(deleted)
+            if link_moved:
+                excl = self.full_connectors if self.full else set()
+                recompute |= self.store.referrer_mv_ids(link_moved, excl)
+            if recompute:
+                self.store.set_mv_dirty_level(recompute, RECOMPUTE)
+            self.store.commit()
+            self.ctx.crash.boundary("sync")
+
+    def _join_or_project(self, cs: CSObject, rules: list[Any], new_mv: list[MVObject],
+                         linked_here: set[int] | None) -> str | None:  # fmt: skip
+        for rule in rules:
+            for group in rule.joins:
+                found = join_candidates(self.index, rule, group, cs.attrs)
+                if not found:
+                    continue
+                # never take an MV object already joined to another CS object of this connector
+                taken = linked_here & found if linked_here is not None else (
+                    self.store.mv_linked_in(cs.connector, found))
+                found = found - taken
+                if any(c.case_sensitive for c in group) and found:
+                    mvs = self.store.mv_by_ids(found)
+                    found = {i for i, m in mvs.items() if exact_match(group, cs.attrs, m)}
+                if len(found) > 1:
+                    return (
+                        f"sync rule {rule.name!r}: the join matched {len(found)} metaverse objects; "
+                        "make the join rule unique (add a condition) or fix the duplicate values"
+                    )
+                if len(found) == 1:
+                    cs.mv_id = next(iter(found))
+                    cs.link_kind, cs.link_rule = JOIN, rule.name
+                    self.result.changed += 1
+                    return None
+        for rule in rules:
+            if rule.rule.project:
+                mv = MVObject(object_type=rule.rule.mv_type, dirty=True)
+                mv.id = self.store.new_mv_ids(1)[0]
+                new_mv.append(mv)
+                cs.mv_id = mv.id
+                cs.link_kind, cs.link_rule = PROJECT, rule.name
+                self.result.added += 1
+                return None
+        return None
+
+    def _unlink(self, cs: CSObject, recompute: set[int], link_moved: list[int], *, missing: bool) -> None:
+        assert cs.mv_id is not None and cs.id is not None
+        mv_id = cs.mv_id
+        if cs.link_kind == PROVISION and missing:
+            # an object the rules provisioned vanished from its system: provision it again
+            mv = self.ctx.load_mvs([mv_id]).get(mv_id)
+            if mv is not None:
+                mv.retry = sorted(set(mv.retry or ()) | {cs.connector})
+                self.store.save_mv([mv])
+        recompute.add(mv_id)
+        link_moved.append(cs.id)
+        cs.mv_id, cs.link_kind, cs.link_rule = None, None, None
+
+    def _delete(self, cs: CSObject, changed: dict[int, CSObject], deleted: list[int]) -> None:
+        assert cs.id is not None
+        if self.store.referrers([cs.id]):
+            # others still name it: it stays as a placeholder so the links survive its return
+            cs.kind, cs.attrs, cs.hash, cs.anchor = PLACEHOLDER, {}, None, None
+            cs.pending_import, cs.pi_attrs, cs.export_memory, cs.export_state = None, None, None, None
+            cs.pending_export, cs.resync = None, False
+            changed[cs.id] = cs
+        else:
+            changed.pop(cs.id, None)
+            deleted.append(cs.id)
+
+    def _sync_error(self, cs: CSObject, message: str, changed: dict[int, CSObject]) -> None:
+        assert cs.id is not None
+        cs.sync_error = message
+        changed[cs.id] = cs
+        self.result.error(cs.dn, message, anchor=cs.anchor, kind="sync-error")
+
+    # ----------------------------------------------------------- pass 2: flows
+    def flow_pass(self, connector: str) -> None:
+        which = "all" if self.full else "pending"
+        for batch in self.store.iter_cs_links(connector, which, self.ctx.batch):
+            mv_ids = {mv_id for _, mv_id in batch if mv_id is not None} - self.done_mv
+            self.recompute(mv_ids)
+            self.store.clear_pending_import([i for i, _ in batch])
+            self.index.flush()
+            self.store.commit()
+            self.ctx.crash.boundary("sync")
+
+    def recompute_marked(self) -> None:
+        """Pass 3: MV objects marked for recomputation (lost a link, references moved)."""
+        while True:
+            ids = self.store.mv_ids_dirty(RECOMPUTE)
+            if not ids:
+                return
+            for i in range(0, len(ids), self.ctx.batch):
+                self.recompute(set(ids[i : i + self.ctx.batch]), force_outbound=True)
+                self.index.flush()
+                self.store.commit()
+                self.ctx.crash.boundary("sync")
+
+    def recompute(self, mv_ids: set[int], force_outbound: bool = False) -> None:
+        if not mv_ids:
+            return
+        store = self.store
+        mvs = self.ctx.load_mvs(mv_ids)
+        linked = store.cs_by_mv(mv_ids, set(self.ctx.rules.inbound))
+        all_cs = [cs for objs in linked.values() for cs in objs]
+        refs = store.refs_of([cs.id for cs in all_cs if cs.connector in self._ref_connectors()])
+        ref_mv = store.mv_ids_of_cs({d for rows in refs.values() for _, d in rows})
+        errors = FlowErrors()
+        changed_mv: list[MVObject] = []
+        deleted: list[int] = []
+        for mv_id in sorted(mv_ids):
+            mv = mvs.get(mv_id)
+            if mv is None:
+                continue
+            self.done_mv.add(mv_id)
+            links = [cs for cs in linked.get(mv_id, []) if cs.kind == NORMAL]
+            old_entries = self.index.entries_for(mv)
+            if not any(cs.link_kind in INBOUND_LINKS for cs in links):
+                links = [cs for cs in store.cs_by_mv([mv_id]).get(mv_id, []) if cs.kind == NORMAL]
+                self._delete_mv(mv, links)
+                self.index.remove(mv_id, old_entries)
+                deleted.append(mv_id)
+                continue
+            attrs, contrib = compute_attributes(self.ctx, mv, links, refs, ref_mv, errors)
+            was = mv.dirty
+            if attrs != mv.attrs or contrib != mv.contrib or was or force_outbound or self.full:
+                mv.dirty = attrs != mv.attrs or bool(was) or force_outbound or self.full
+                mv.attrs, mv.contrib = attrs, contrib
+                changed_mv.append(mv)
+                self.index.update(mv, old_entries)
+        for mv in changed_mv:
+            mv.dirty = bool(mv.dirty)
+        store.save_mv(changed_mv)
+        self.ctx.cache_mvs(m for m in mvs.values() if m.id not in deleted)
+        if deleted:
+            store.delete_mv(deleted)
+            for i in deleted:
+                self.ctx.mv_cache.pop(i, None)
+        if errors.items:
+            by_id = {cs.id: cs for cs, _ in errors.items}
+            fresh = store.cs_by_ids(by_id)
+            for cs, message in errors.items:
+                f = fresh.get(cs.id)  # type: ignore[arg-type]
+                if f is not None:
+                    f.sync_error = message
+                self.result.error(cs.dn, message, anchor=cs.anchor, kind="sync-error")
+            store.save_cs(fresh.values())
+            self.result.status = COMPLETED_SYNC_ERRORS
+
+    def _ref_connectors(self) -> set[str]:
+        cached: set[str] | None = getattr(self, "_refc", None)
+        if cached is None:
+            cached = {n for n in self.ctx.playbook.connectors if self.ctx.ref_attrs(n)}
+            self._refc = cached
+        return cached
+
+    def _delete_mv(self, mv: MVObject, links: list[CSObject]) -> None:
+        """The MV object lost its last inbound link: deprovision what it was provisioned to."""
+        from reconciler.engine.sync.outbound import deprovision
+
+        self.result.deleted += 1
+        changed: list[CSObject] = []
+        deleted: list[int] = []
+        for cs in links:
+            deprovision(self.ctx, cs, changed, deleted, rule_name=cs.link_rule)
+        if changed:
+            self.store.save_cs(changed)
+        if deleted:
+            self.store.delete_cs(deleted)
+        # MV objects referring to this one must drop the reference
+        self.store.set_mv_dirty_level(self.store.referrer_mv_ids([c.id for c in links]) - {mv.id}, RECOMPUTE)

@@ -1,0 +1,117 @@
+"""Join lookups: MV objects by the values of the MV attributes that join rules use.
+
+The index lives in the store (``mv_index``, values casefolded); a full sync
+preloads it per (MV type, attribute) and keeps it current in memory, a delta
+sync asks the store per object. Changes made during a batch are visible to the
+next lookup at once (an overlay) and written when the batch is flushed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.engine.objects import MVObject
+from reconciler.engine.rules import CompiledJoin, CompiledRule
+from reconciler.engine.values import norm_ci
+from reconciler.store.base import StateStore
+
+
+def index_values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [norm_ci(v) for v in value if v is not None]
+    return [norm_ci(value)]
+
+
+class JoinIndex:
+    def __init__(self, store: StateStore, join_attrs: dict[str, set[str]], preload: bool) -> None:
+        self.store = store
+        self.join_attrs = join_attrs
+        self.preload = preload
+        self._mem: dict[tuple[str, str], dict[str, set[int]]] = {}
+        self._entries: dict[int, list[tuple[str, str, str]]] = {}  # current entries of MV objects changed
+        self._pending: dict[int, list[tuple[str, str, str]]] = {}  # to write
+
+    def _table(self, mv_type: str, attr: str) -> dict[str, set[int]]:
+        key = (mv_type, attr)
+        table = self._mem.get(key)
+        if table is None:
+            table = self.store.index_load(mv_type, attr) if self.preload else {}
+            self._mem[key] = table
+        return table
+
+    def lookup(self, mv_type: str, attr: str, value: str) -> set[int]:
+        if self.preload:
+            return set(self._table(mv_type, attr).get(value, ()))
+        found = set(self.store.index_lookup(mv_type, attr, [value]).get(value, ()))
+        # the overlay: objects changed in this batch answer from their current entries
+        found -= self._pending.keys()
+        for mv_id, rows in self._pending.items():
+            if (mv_type, attr, value) in rows:
+                found.add(mv_id)
+        return found
+
+    def entries_for(self, mv: MVObject) -> list[tuple[str, str, str]]:
+        attrs = self.join_attrs.get(mv.object_type, ())
+        return [(mv.object_type, a, v) for a in sorted(attrs) for v in index_values(mv.attrs.get(a))]
+
+    def update(self, mv: MVObject, old: list[tuple[str, str, str]] | None) -> None:
+        """Record ``mv``'s current entries; ``old`` are the ones the store holds (None: compute unknown)."""
+        assert mv.id is not None
+        new = self.entries_for(mv)
+        if old is not None and old == new:
+            return
+        if self.preload:
+            for t, a, v in old or ():
+                s = self._mem.get((t, a), {}).get(v)
+                if s is not None:
+                    s.discard(mv.id)
+            for t, a, v in new:
+                self._table(t, a).setdefault(v, set()).add(mv.id)
+        self._pending[mv.id] = new
+
+    def remove(self, mv_id: int, old: list[tuple[str, str, str]]) -> None:
+        if self.preload:
+            for t, a, v in old:
+                s = self._mem.get((t, a), {}).get(v)
+                if s is not None:
+                    s.discard(mv_id)
+        self._pending[mv_id] = []
+
+    def flush(self) -> None:
+        if self._pending:
+            self.store.index_set(self._pending)
+            self._pending = {}
+
+
+def join_candidates(index: JoinIndex, rule: CompiledRule, group: list[CompiledJoin],
+                    attrs: dict[str, Any]) -> set[int] | None:  # fmt: skip
+    """MV objects matching every condition of one join group; None when a CS value is missing."""
+    result: set[int] | None = None
+    for cond in group:
+        value = cond.value(attrs)
+        values = index_values(value)
+        if not values:
+            return None
+        found: set[int] = set()
+        for v in values:
+            found |= index.lookup(rule.rule.mv_type, cond.mv, v)
+        result = found if result is None else result & found
+        if not result:
+            return set()
+    return result
+
+
+def exact_match(group: list[CompiledJoin], attrs: dict[str, Any], mv: MVObject) -> bool:
+    """Re-check case-sensitive conditions against the MV object's own values."""
+    for cond in group:
+        if not cond.case_sensitive:
+            continue
+        cs_vals = cond.value(attrs)
+        cs_set = {str(v) for v in (cs_vals if isinstance(cs_vals, list) else [cs_vals]) if v is not None}
+        mv_vals = mv.attrs.get(cond.mv)
+        mv_set = {str(v) for v in (mv_vals if isinstance(mv_vals, list) else [mv_vals]) if v is not None}
+        if not cs_set & mv_set:
+            return False
+    return True

@@ -1,0 +1,446 @@
+"""Outbound synchronization: provisioning, renames, export attribute flow and deprovisioning.
+
+Runs over the MV objects marked changed (``dirty``), in two phases so that a
+reference to an object provisioned in the same run resolves in that run:
+
+A. object level: provision a CS export object where an in-scope rule provisions
+   and none is linked (DN from the rule's ``dn`` or, for a file connector, the
+   connector's own DN rule), deprovision provisioned objects now out of scope;
+B. attribute level: per target CS object, desired values by precedence among
+   the in-scope rules, compared exactly with what the system holds (overlaid by
+   export memory still awaiting its import), staged as a pending export.
+
+The pending export (``CSObject.pending_export``) is a dict:
+``op`` (add, update, rename, delete), ``new_dn``, ``attrs`` (name → value;
+None clears), ``refs`` (reference attributes: name → target CS ids), ``acause``
+and ``arule`` (per attribute: cause, [rule, flow]), ``rule``, ``cause``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.engine.context import Context
+from reconciler.engine.objects import (
+    AWAITING,
+    NORMAL,
+    PLACEHOLDER,
+    PROVISION,
+    UNCONFIRMED,
+    CSObject,
+    MVObject,
+    normalize_dn,
+)
+from reconciler.engine.rules import CompiledRule
+from reconciler.engine.runs import COMPLETED_SYNC_ERRORS, RunResult
+from reconciler.engine.sync.references import reference_ids
+from reconciler.engine.sync.scoping import in_scope
+from reconciler.engine.values import same, to_expression, to_stored
+from reconciler.errors import ReconcilerError
+from reconciler.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
+
+
+def never_exported(cs: CSObject) -> bool:
+    return cs.export_state is None and cs.hash is None
+
+
+def deprovision(ctx: Context, cs: CSObject, changed: list[CSObject], deleted: list[int], *,
+                rule_name: str | None, keep_link: bool = False) -> None:  # fmt: skip
+    """Apply a provisioned object's rule's ``deprovision``: stage a delete, or disconnect."""
+    assert cs.id is not None
+    if cs.link_kind != PROVISION:
+        cs.mv_id, cs.link_kind, cs.link_rule = None, None, None
+        changed.append(cs)
+        return
+    action = "delete"
+    for rule in ctx.playbook.sync_rules:
+        if rule.name == rule_name and not rule.inbound:
+            action = rule.deprovision
+    if action == "disconnect":
+        cs.mv_id, cs.link_kind, cs.link_rule = None, None, None
+        cs.pending_export = None
+        changed.append(cs)
+        return
+    if never_exported(cs):
+        deleted.append(cs.id)  # never reached its system: nothing to delete there
+        return
+    cs.pending_export = {"op": "delete", "rule": rule_name, "cause": "deprovision"}
+    if not keep_link:
+        cs.mv_id, cs.link_kind = None, None
+    changed.append(cs)
+
+
+class Outbound:
+    def __init__(self, ctx: Context, result: RunResult) -> None:
+        self.ctx = ctx
+        self.store: Any = ctx.store
+        self.result = result
+        self.playbook = ctx.playbook
+
+    def run(self) -> None:
+        ids = self.store.dirty_mv_ids()
+        if not ids:
+            return
+        done: set[int] = set()
+        todo = ids
+        all_ids: list[int] = []
+        while todo:
+            provisioned: set[int] = set()
+            for i in range(0, len(todo), self.ctx.batch):
+                provisioned |= self._objects(todo[i : i + self.ctx.batch])
+                self.store.commit()
+                self.ctx.crash.boundary("sync")
+            done.update(todo)
+            all_ids.extend(todo)
+            # MV objects referring to newly provisioned ones now resolve those references
+            more: set[int] = set()
+            if provisioned:
+                src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(provisioned)]
+                more = self.store.referrer_mv_ids(src) - done
+            if more:
+                self.store.set_mv_dirty(more, True)
+            todo = sorted(more)
+        for i in range(0, len(all_ids), self.ctx.batch):
+            self._attributes(all_ids[i : i + self.ctx.batch])
+            self.store.commit()
+            self.ctx.crash.boundary("sync")
+
+    # ----------------------------------------------------------- helpers
+    def _groups(self, mv: MVObject) -> dict[tuple[str, str], list[CompiledRule]]:
+        groups: dict[tuple[str, str], list[CompiledRule]] = {}
+        for rule in self.ctx.rules.outbound.get(mv.object_type, ()):
+            groups.setdefault((rule.rule.connector, rule.rule.cs_type), []).append(rule)
+        return groups
+
+    def _expr_attrs(self, mv: MVObject) -> dict[str, Any]:
+        typedef = self.playbook.metaverse.get(mv.object_type)
+        if typedef is None:
+            return dict(mv.attrs)
+        out = {}
+        for k, v in mv.attrs.items():
+            adef = typedef.attributes.get(k)
+            out[k] = to_expression(v, adef.type if adef else None)
+        return out
+
+    def _scope(self, rules: list[CompiledRule], attrs: dict[str, Any], mv: MVObject | None = None
+               ) -> list[CompiledRule]:  # fmt: skip
+        def member_of(dn: str) -> bool:
+            return mv is not None and mv.id in self.ctx.member_mvs(dn)
+
+        return [r for r in rules if in_scope(r.rule.scope, attrs, member_of)]
+
+    # ----------------------------------------------------------- phase A
+    def _objects(self, ids: list[int]) -> set[int]:
+        store = self.store
+        mvs = self.ctx.load_mvs(ids)
+        linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
+        new: list[CSObject] = []
+        changed: list[CSObject] = []
+        deleted: list[int] = []
+        provisioned: set[int] = set()
+        wants: dict[str, list[tuple[MVObject, CompiledRule, str]]] = {}
+        for mv_id in ids:
+            mv = mvs.get(mv_id)
+            if mv is None:
+                continue
+            attrs = self._expr_attrs(mv)
+            links = linked.get(mv_id, [])
+            for (connector, cs_type), rules in self._groups(mv).items():
+                mine = [c for c in links if c.connector == connector and c.kind == NORMAL]
+                existing = next((c for c in mine if c.object_type == cs_type), None) or (
+                    mine[0] if mine else None)
+                try:
+                    scoped = self._scope(rules, attrs, mv)
+                except ReconcilerError as exc:
+                    self.result.error(mv.guid, exc.one_line(), kind="sync-error")
+                    continue
+                if existing is None:
+                    prov = next((r for r in scoped if r.rule.provision), None)
+                    if prov is None:
+                        continue
+                    try:
+                        dn = self._dn(prov, mv, attrs)
+                    except ReconcilerError as exc:
+                        self._error(mv, connector, exc.one_line())
+                        continue
+                    wants.setdefault(connector, []).append((mv, prov, dn))
+                elif not scoped and existing.link_kind == PROVISION:
+                    pe = existing.pending_export or {}
+                    if pe.get("op") != "delete":
+                        deprovision(self.ctx, existing, changed, deleted, rule_name=existing.link_rule,
+                                    keep_link=True)  # fmt: skip
+        for connector, items in wants.items():
+            held = store.cs_by_dns(connector, [normalize_dn(dn) for _, _, dn in items])
+            taken: set[str] = set()
+            for mv, rule, dn in items:
+                key = normalize_dn(dn)
+                if key in taken:
+                    self._error(mv, connector, f"two metaverse objects provision onto the DN {dn}")
+                    continue
+                taken.add(key)
+                holders = [o for o in held.get(key, []) if o.kind != 2]
+                target = None
+                problem = None
+                for o in holders:
+                    if o.kind == PLACEHOLDER:
+                        target = o
+                    elif o.mv_id is None:
+                        problem = (
+                            f"provisioning into {connector} by sync rule {rule.name!r}: the DN {dn} is held by an "
+                            f"object that is not joined; add a join rule to an inbound rule of connector "
+                            f"{connector} so it joins this metaverse object instead"
+                        )
+                    elif o.mv_id != mv.id:
+                        problem = f"provisioning into {connector}: the DN {dn} belongs to another metaverse object"
+                if problem is not None:
+                    self._error(mv, connector, problem)
+                    continue
+                if target is None:
+                    target = CSObject(connector=connector, object_type=rule.rule.cs_type, dn=dn)
+                    target.id = store.new_cs_ids(1)[0]
+                    new.append(target)
+                else:
+                    changed.append(target)
+                target.kind, target.object_type, target.dn = NORMAL, rule.rule.cs_type, dn
+                target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
+                target.pending_export = {"op": "add", "rule": rule.name}
+                provisioned.add(mv.id)  # type: ignore[arg-type]
+                self.result.added += 1
+        if new:
+            store.save_cs(new, new=True)
+        if changed:
+            store.save_cs(changed)
+        if deleted:
+            store.delete_cs(deleted)
+        return provisioned
+
+    def _dn(self, rule: CompiledRule, mv: MVObject, attrs: dict[str, Any]) -> str:
+        cfg = self.ctx.config(rule.rule.connector)
+        conn = self.ctx.connector(rule.rule.connector) if cfg.is_file else None
+        if conn is not None and (rule.dn is None or not getattr(conn, "typed_records", False)):
+            # a file's DN is its own (its dn expression or anchor=value); LDIF holds the rule's DN
+            desired = self._desired_plain([rule], mv, attrs, adding=True)
+            dn_for = getattr(conn, "dn_for", None)
+            if dn_for is not None:
+                return str(dn_for(desired))
+            anchor = cfg.anchor[0] if cfg.anchor else None
+            if anchor and desired.get(anchor) is not None:
+                return f"{anchor}={desired[anchor]}"
+        if rule.dn is None:
+            raise ReconcilerError(f"sync rule {rule.name!r} provisions but has no `dn` expression")
+        value = rule.dn.evaluate(attrs)
+        if isinstance(value, list):
+            value = value[0] if len(value) == 1 else None
+        if value is None or value == "":
+            raise ReconcilerError(f"sync rule {rule.name!r}: the `dn` expression gave no value")
+        return str(value)
+
+    def _desired_plain(self, rules: list[CompiledRule], mv: MVObject, attrs: dict[str, Any],
+                       adding: bool) -> dict[str, Any]:  # fmt: skip
+        out: dict[str, Any] = {}
+        for target, (value, _, _, _) in self._desired(rules, mv, attrs, adding, {}).items():
+            if value is not None and not isinstance(value, RefIds):
+                out[target] = value
+        return out
+
+    def _error(self, mv: MVObject, connector: str, message: str) -> None:
+        self.result.error(f"{mv.object_type} {mv.guid}", message, kind="provision-error")
+        self.result.status = COMPLETED_SYNC_ERRORS
+
+    # ----------------------------------------------------------- phase B
+    def _desired(self, rules: list[CompiledRule], mv: MVObject, attrs: dict[str, Any], adding: bool,
+                 ref_map: dict[int, int]) -> dict[str, tuple[Any, str, str, bool]]:  # fmt: skip
+        """target attribute -> (value, rule, flow, initial_only) by precedence (rules are sorted)."""
+        typedef = self.playbook.metaverse.get(mv.object_type)
+        out: dict[str, tuple[Any, str, str, bool]] = {}
+        for rule in rules:
+            for flow in rule.flows:
+                if flow.target in out:
+                    continue  # a lower precedence number already owns it
+                if flow.initial_only and not adding:
+                    continue
+                src_def = typedef.attributes.get(flow.source) if (typedef and flow.source) else None
+                if src_def is not None and src_def.type == "reference" and flow.expr is None:
+                    mv_ids = mv.attrs.get(flow.source)  # type: ignore[arg-type]
+                    out[flow.target] = (RefIds(reference_ids(mv_ids, ref_map)), rule.name, flow.label,
+                                        flow.initial_only)  # fmt: skip
+                    continue
+                try:
+                    value = flow.evaluate(attrs)
+                except ReconcilerError as exc:
+                    self.result.error(f"{mv.object_type} {mv.guid}", f"sync rule {rule.name!r}, flow to "
+                                      f"{flow.target}: {exc.one_line()}", kind="sync-error")  # fmt: skip
+                    continue
+                if value is IGNORE_THIS_FLOW:
+                    continue
+                if value is AUTHORITATIVE_NULL:
+                    value = None
+                out[flow.target] = (value, rule.name, flow.label, flow.initial_only)
+        return out
+
+    def _attributes(self, ids: list[int]) -> None:
+        store = self.store
+        mvs = self.ctx.load_mvs(ids)
+        linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
+        targets = [c for objs in linked.values() for c in objs if c.connector in self.ctx.rules.outbound_connectors]
+        ref_conns = {n for n in self.ctx.rules.outbound_connectors if self.ctx.ref_attrs(n)}
+        imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns])
+        # referenced MV objects -> their CS objects per connector
+        wanted: set[int] = set()
+        for mv in mvs.values():
+            typedef = self.playbook.metaverse.get(mv.object_type)
+            if typedef is None:
+                continue
+            for name, adef in typedef.attributes.items():
+                if adef.type == "reference":
+                    v = mv.attrs.get(name)
+                    wanted.update(v if isinstance(v, list) else [v] if v is not None else [])
+        ref_cs = store.cs_ids_by_mv(wanted) if wanted else []
+        changed: list[CSObject] = []
+        ref_maps: dict[str, dict[int, int]] = {}
+        for mv_id in ids:
+            mv = mvs.get(mv_id)
+            if mv is None:
+                continue
+            attrs = self._expr_attrs(mv)
+            links = linked.get(mv_id, [])
+            for (connector, cs_type), rules in self._groups(mv).items():
+                ref_map = self._ref_map(connector, ref_cs, ref_maps)
+                for cs in links:
+                    if cs.connector != connector or cs.object_type != cs_type or cs.kind != NORMAL:
+                        continue
+                    scoped = self._scope(rules, attrs, mv)
+                    if not scoped:
+                        continue
+                    before = cs.pending_export
+                    cs.pending_export = self._stage(cs, mv, scoped, attrs, ref_map, imported_refs)
+                    if cs.pending_export != before or cs.pi_attrs:
+                        cs.pi_attrs = None
+                        changed.append(cs)
+            if mv.dirty or mv.retry:
+                mv.dirty, mv.retry = False, None
+        store.save_mv([m for m in mvs.values()])
+        if changed:
+            store.save_cs(changed)
+
+    def _ref_map(self, connector: str, ref_cs: list[tuple[int, int, str, int]],
+                 cache: dict[str, dict[int, int]]) -> dict[int, int]:  # fmt: skip
+        """MV id -> CS id of the objects references of ``connector`` name: its own, or (for a file
+        connector's ``references: {attr: {connector: other}}``) another connector's."""
+        out = cache.get(connector)
+        if out is not None:
+            return out
+        targets = {t.connector for t in self.ctx.ref_attrs(connector).values()} or {connector}
+        out = {}
+        for conn in sorted(targets, key=lambda c: c != connector):
+            for mv_id, cs_id, c, kind in ref_cs:
+                if c == conn and kind == NORMAL:
+                    out.setdefault(mv_id, cs_id)
+        cache[connector] = out
+        return out
+
+    def _stage(self, cs: CSObject, mv: MVObject, rules: list[CompiledRule], attrs: dict[str, Any],
+               ref_map: dict[int, int], imported_refs: dict[int, list[tuple[str, int]]]) -> dict[str, Any] | None:  # fmt: skip
+        adding = never_exported(cs)
+        # initial_only flows are computed too: an initial value the system never kept is sent again
+        desired = self._desired(rules, mv, attrs, True, ref_map)
+        deps = sorted({i for v, _, _, _ in desired.values() if isinstance(v, RefIds) for i in v})
+        write_only = self.ctx.capabilities(cs.connector).write_only
+        target_refs = self.ctx.ref_attrs(cs.connector)
+        memory = {} if self.ctx.mutation == "ignore-export-memory" else (cs.export_memory or {})
+        pe: dict[str, Any] = {"attrs": {}, "refs": {}, "acause": {}, "arule": {}, "mv": mv.id}
+        if adding:
+            cause = "missing" if cs.connector in (mv.retry or ()) else "provision"
+            pe.update(op="add", rule=cs.link_rule, cause=cause)
+            for name, (value, rule, flow, _) in desired.items():
+                if isinstance(value, RefIds):
+                    if name in target_refs:
+                        if value:
+                            pe["refs"][name] = list(value)
+                        continue
+                    value = self._ref_values(value)
+                stored = to_stored(value)
+                if stored is not None:
+                    pe["attrs"][name] = stored
+                pe["arule"][name] = [rule, flow]
+                pe["acause"][name] = cause
+            if deps:
+                pe["deps"] = deps  # export order: what this object references goes first
+            return pe
+        held: dict[str, list[int]] = {}
+        for a, d in imported_refs.get(cs.id, ()):  # type: ignore[arg-type]
+            held.setdefault(a, []).append(d)
+        causes: set[str] = set()
+        for name, (value, rule, flow, initial_only) in desired.items():
+            entry = memory.get(name)
+            if name in write_only:
+                continue  # never read back: sent on add only
+            if initial_only and not (entry is not None and entry.get("s") == UNCONFIRMED):
+                continue
+            if isinstance(value, RefIds) and name in target_refs:
+                have: Any = sorted(held.get(name, []))
+                if entry is not None and entry.get("s") == AWAITING and "r" in entry:
+                    have = sorted(entry["r"])
+                want = sorted(value)
+                if want == have:
+                    continue
+                pe["refs"][name] = want
+                remembered = entry is not None and sorted(entry.get("r") or []) == want
+            else:
+                if isinstance(value, RefIds):
+                    value = self._ref_values(value)
+                want_v = to_stored(value)
+                have = cs.attrs.get(name)
+                if entry is not None and entry.get("s") == AWAITING and "v" in entry:
+                    have = entry["v"]
+                if same(want_v, have):
+                    continue
+                pe["attrs"][name] = want_v
+                remembered = entry is not None and entry.get("s") == UNCONFIRMED and same(want_v, entry.get("v"))
+            if remembered:
+                c = "unconfirmed"
+            elif name in (cs.pi_attrs or ()):
+                c = "out-of-band"
+            else:
+                c = "source"
+            pe["acause"][name] = c
+            pe["arule"][name] = [rule, flow]
+            causes.add(c)
+        new_dn = None
+        if self._can_rename(cs.connector):
+            dn_rule = next((r for r in rules if r.name == cs.link_rule), None) or next(
+                (r for r in rules if r.dn is not None), None)
+            if dn_rule is not None and dn_rule.dn is not None:
+                try:
+                    dn = self._dn(dn_rule, mv, attrs)
+                    if dn != cs.dn:  # exact: a change of case is a rename too
+                        new_dn = dn
+                except ReconcilerError as exc:
+                    self._error(mv, cs.connector, exc.one_line())
+        if not pe["attrs"] and not pe["refs"] and new_dn is None:
+            return None
+        pe["op"] = "rename" if new_dn else "update"
+        if new_dn:
+            pe["new_dn"] = new_dn
+        pe["rule"] = cs.link_rule or (rules[0].name if rules else None)
+        for c in ("unconfirmed", "out-of-band", "source"):
+            if c in causes:
+                pe["cause"] = c
+                break
+        else:
+            pe["cause"] = "source"
+        return pe
+
+    def _can_rename(self, connector: str) -> bool:
+        """Objects are renamed where the connector can (LDAP, LDIF), never in CSV or JSON files."""
+        return self.ctx.capabilities(connector).rename
+
+    def _ref_values(self, ids: RefIds) -> Any:
+        """References into an attribute the target does not declare as one: the targets' DNs."""
+        objs = self.store.cs_by_ids(list(ids))
+        dns = sorted(o.dn for o in objs.values())
+        return dns or None
+
+
+class RefIds(list):  # type: ignore[type-arg]
+    """Target CS ids of a reference value (a marker type among plain values)."""

@@ -1,0 +1,104 @@
+"""Digests: a canonical form of each planned change, hashed, so apply can tell "the same plan" apart.
+
+A change's digest covers what would be exported and what the system holds now (every ``before``,
+``after``, ``added``, ``removed``), sensitive values included: they enter the hash, never the file.
+Rule names, causes and engine-internal ids (cs/mv guids) stay out, so the digest of a provisioned
+add is the same in the rolled-back plan and in the committed apply that follows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.plan.model import AttributeDelta, PlannedChange
+
+
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON: bytes become {"base64": …}, datetimes ISO-8601 UTC, sets sorted lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((jsonable(v) for v in value), key=_order)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def _order(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _values(value: Any, multivalued: bool) -> Any:
+    # multi-values are sets: their order never makes two plans differ
+    if multivalued and isinstance(value, list | tuple | set | frozenset):
+        return sorted((jsonable(v) for v in value), key=_order)
+    return jsonable(value)
+
+
+def _delta_form(d: AttributeDelta) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "before": _values(d.before, d.multivalued),
+        "after": _values(d.after, d.multivalued),
+        "added": _values(d.added or [], True),
+        "removed": _values(d.removed or [], True),
+    }
+
+
+def change_identity(change: PlannedChange) -> str:
+    """Which object a change is about, stable between a plan and the apply that recomputes it."""
+    return f"{change.connector}\x00{change.dn.lower()}"
+
+
+def canonical(change: PlannedChange) -> dict[str, Any]:
+    """The content a change's digest covers."""
+    return {
+        "connector": change.connector,
+        "op": change.op,
+        "object_type": change.object_type,
+        "dn": change.dn,
+        "new_dn": change.new_dn,
+        "anchor": change.anchor,
+        "attributes": sorted((_delta_form(d) for d in change.attributes), key=lambda a: a["name"].lower()),
+    }
+
+
+def sha256_json(value: Any) -> str:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def change_digest(change: PlannedChange) -> str:
+    """The digest of one change's full content (sensitive values hashed, never stored)."""
+    return sha256_json(canonical(change))
+
+
+def compact(value: Any) -> str:
+    """The one serialization checksums are taken over: compact, in the document's own key order."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def plan_checksum(document: dict[str, Any]) -> str:
+    """The checksum of a plan document: everything but the checksum itself."""
+    body = compact({k: v for k, v in document.items() if k != "checksum"})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def digests(changes: Iterable[PlannedChange]) -> dict[str, str]:
+    """identity → digest for a list of changes."""
+    return {change_identity(c): change_digest(c) for c in changes}

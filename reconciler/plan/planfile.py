@@ -1,0 +1,276 @@
+"""The plan document: what `plan --out` writes, `plan --json` prints, `show` renders and `apply` checks.
+
+It holds the redacted changes (never a sensitive value or a secret in clear) with the digest of each
+change's full content, the playbook digest, the state version and the connectors' watermarks, and a
+checksum over all of it. The same ``Plan`` object feeds every renderer, so ``show`` of a saved plan
+prints exactly what ``plan`` printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.errors import PlanError
+from reconciler.plan.digest import change_digest, compact, jsonable, plan_checksum
+from reconciler.plan.model import AttributeDelta, ImportSummary, ObjectProblem, PlannedChange, UnmanagedObject
+from reconciler.plan.redact import Redactor
+
+FORMAT_VERSION = 1
+KIND = "reconciler-plan"
+OP_ORDER = {"delete": 0, "rename": 1, "update": 2, "add": 3}  # destructive changes first
+
+
+@dataclass
+class Summary:
+    add: int = 0
+    change: int = 0
+    rename: int = 0
+    delete: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.add + self.change + self.rename + self.delete
+
+    def line(self) -> str:
+        """The summary line; its shape never changes (pipelines grep it)."""
+        if not self.total:
+            return "No changes."
+        return (
+            f"Plan: {self.add} to add, {self.change} to change, "
+            f"{self.rename} to rename, {self.delete} to delete."
+        )
+
+
+@dataclass
+class Plan:
+    """A computed plan, ready to render, save or compare."""
+
+    playbook: str
+    playbook_digest: str
+    state_version: int
+    changes: list[PlannedChange]  # redacted, in display order
+    digests: list[str]  # aligned with ``changes``: digest of each change's full content
+    watermarks: dict[str, str | None] = field(default_factory=dict)
+    imports: list[ImportSummary] = field(default_factory=list)
+    unmanaged: list[UnmanagedObject] = field(default_factory=list)
+    rule_edits: dict[str, list[str]] = field(default_factory=dict)  # rule → playbook edits (--explain)
+    rules_changed: bool = False
+    problems: list[ObjectProblem] = field(default_factory=list)  # objects left out: their errors
+    tool_version: str = __version__
+    created_at: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        changes: list[PlannedChange],
+        *,
+        redactor: Redactor | None = None,
+        playbook: str = "",
+        playbook_digest: str = "",
+        state_version: int = 0,
+        **kw: Any,
+    ) -> Plan:
+        """Order the changes, digest them in full, then redact them: the only way a Plan is made from live data."""
+        ordered = order_changes(changes)
+        digests = [change_digest(c) for c in ordered]
+        redactor = redactor or Redactor()
+        shown = redactor.changes(ordered)
+        kw["problems"] = [
+            ObjectProblem(p.connector, redactor.scrub(p.dn), redactor.scrub(p.error), p.kind)
+            for p in kw.get("problems") or []
+        ]
+        kw.setdefault("created_at", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return cls(
+            playbook=playbook,
+            playbook_digest=playbook_digest,
+            state_version=state_version,
+            changes=shown,
+            digests=digests,
+            **kw,
+        )
+
+    def summary(self) -> Summary:
+        counts = Counter(c.op for c in self.changes)
+        return Summary(counts["add"], counts["update"], counts["rename"], counts["delete"])
+
+    def by_connector(self) -> dict[str, list[PlannedChange]]:
+        groups: dict[str, list[PlannedChange]] = {}
+        for change in self.changes:
+            groups.setdefault(change.connector, []).append(change)
+        return groups
+
+    # -- the document ----------------------------------------------------------------------------
+    def to_document(self, *, checksum: bool = True) -> dict[str, Any]:
+        s = self.summary()
+        doc: dict[str, Any] = {
+            "kind": KIND,
+            "format_version": FORMAT_VERSION,
+            "tool_version": self.tool_version,
+            "created_at": self.created_at,
+            "playbook": self.playbook,
+            "playbook_digest": self.playbook_digest,
+            "state_version": self.state_version,
+            "watermarks": dict(self.watermarks),
+            "rules_changed": self.rules_changed,
+            "summary": {"add": s.add, "change": s.change, "rename": s.rename, "delete": s.delete},
+            "summary_line": s.line(),
+            "imports": [asdict(i) for i in self.imports],
+            "changes": [_change_doc(c, d) for c, d in zip(self.changes, self.digests)],
+            "unmanaged": [asdict(u) for u in self.unmanaged],
+            "problems": [asdict(p) for p in self.problems],
+            "rule_edits": {k: list(v) for k, v in self.rule_edits.items()},
+        }
+        if checksum:
+            doc["checksum"] = plan_checksum(doc)
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: Any, source: str = "plan") -> Plan:
+        if not isinstance(doc, dict) or doc.get("kind") != KIND:
+            raise PlanError(
+                f"{source} is not a reconciler plan file",
+                hint="make one with: reconciler plan PLAYBOOK --out FILE",
+            )
+        version = doc.get("format_version")
+        if version != FORMAT_VERSION:
+            raise PlanError(
+                f"{source} has plan format_version {version!r}; this reconciler reads version {FORMAT_VERSION}",
+                hint="run plan again with this reconciler",
+            )
+        if doc.get("checksum") != plan_checksum(doc):
+            raise PlanError(f"{source} fails its checksum: it was edited or truncated", hint="run plan again")
+        try:
+            changes = [_change_from(c) for c in doc["changes"]]
+            return cls(
+                playbook=doc["playbook"],
+                playbook_digest=doc["playbook_digest"],
+                state_version=int(doc["state_version"]),
+                changes=changes,
+                digests=[c["digest"] for c in doc["changes"]],
+                watermarks=dict(doc.get("watermarks") or {}),
+                imports=[ImportSummary(**i) for i in doc.get("imports") or []],
+                unmanaged=[UnmanagedObject(**u) for u in doc.get("unmanaged") or []],
+                rule_edits={k: list(v) for k, v in (doc.get("rule_edits") or {}).items()},
+                rules_changed=bool(doc.get("rules_changed")),
+                problems=[ObjectProblem(**p) for p in doc.get("problems") or []],
+                tool_version=doc.get("tool_version", "?"),
+                created_at=doc.get("created_at", ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanError(f"{source} is malformed ({exc!r})", hint="run plan again") from exc
+
+
+def order_changes(changes: list[PlannedChange]) -> list[PlannedChange]:
+    """Connectors with deletes first, then by name; inside a connector deletes, renames, updates, adds."""
+    deleting = {c.connector for c in changes if c.op == "delete"}
+    return sorted(
+        changes,
+        key=lambda c: (c.connector not in deleting, c.connector, OP_ORDER[c.op], c.dn.lower()),
+    )
+
+
+def _change_doc(change: PlannedChange, digest: str) -> dict[str, Any]:
+    return {
+        "connector": change.connector,
+        "op": change.op,
+        "object_type": change.object_type,
+        "dn": change.dn,
+        "new_dn": change.new_dn,
+        "anchor": change.anchor,
+        "rule": change.rule,
+        "cause": change.cause,
+        "digest": digest,
+        "attributes": [_delta_doc(d, change) for d in change.attributes],
+    }
+
+
+def _delta_doc(d: AttributeDelta, change: PlannedChange) -> dict[str, Any]:
+    # defaults are left out: a plan of 100,000 adds stays a file of tens, not hundreds, of megabytes
+    doc: dict[str, Any] = {"name": d.name, "before": jsonable(d.before), "after": jsonable(d.after)}
+    if d.multivalued:
+        doc["multivalued"] = True
+        doc["added"] = jsonable(d.added)
+        doc["removed"] = jsonable(d.removed)
+    if d.sensitive:
+        doc["sensitive"] = True
+    if d.rule != change.rule:
+        doc["rule"] = d.rule
+    if d.flow is not None:
+        doc["flow"] = d.flow
+    if d.cause != change.cause:
+        doc["cause"] = d.cause
+    return doc
+
+
+def _change_from(doc: dict[str, Any]) -> PlannedChange:
+    return PlannedChange(
+        connector=doc["connector"],
+        op=doc["op"],
+        object_type=doc["object_type"],
+        dn=doc["dn"],
+        anchor=doc.get("anchor"),
+        new_dn=doc.get("new_dn"),
+        rule=doc.get("rule"),
+        cause=doc.get("cause", "source"),
+        attributes=[_delta_from(a, doc) for a in doc.get("attributes") or []],
+    )
+
+
+def _delta_from(a: dict[str, Any], change: dict[str, Any]) -> AttributeDelta:
+    return AttributeDelta(
+        name=a["name"],
+        before=a.get("before"),
+        after=a.get("after"),
+        added=a.get("added"),
+        removed=a.get("removed"),
+        multivalued=bool(a.get("multivalued")),
+        sensitive=bool(a.get("sensitive")),
+        rule=a.get("rule", change.get("rule")),
+        flow=a.get("flow"),
+        cause=a.get("cause", change.get("cause", "source")),
+    )
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
+    """Write the plan file atomically (a reader never sees half a plan)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # serialized once, compact (the C encoder; an indent switches to the slow pure-Python one): the
+    # checksum is taken over exactly this text, then appended
+    body = compact(plan.to_document(checksum=False))
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    data = f'{body[:-1]},"checksum":"{digest}"}}'
+
+    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """Read and check a plan file; every problem is a one-line PlanError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"plan file {path} cannot be read: {exc.strerror}", hint="check the path") from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanError(
+            f"plan file {path} is not JSON (line {exc.lineno}: {exc.msg})",
+            hint="make one with: reconciler plan PLAYBOOK --out FILE",
+        ) from exc
+    return Plan.from_document(doc, source=f"plan file {path}")

@@ -1,0 +1,147 @@
+"""Redaction: sensitive metaverse attributes and every secret are masked before anything is rendered.
+
+A CS attribute is sensitive when the engine says so (``AttributeDelta.sensitive``), when an outbound
+flow writes it from a ``sensitive: true`` metaverse attribute (directly or inside an expression), or
+when it is a password-like attribute (Graph passwordProfile, AD unicodePwd…). On top of that, any
+value that contains the value of a secret the playbook names ({env: …}/{file: …}) is masked wherever
+it appears, so a secret that leaks into data is still never printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import AttributeDelta, PlannedChange
+from reconciler.playbook.model import Playbook, Secret
+
+REDACTED = "(sensitive)"
+SECRET_MASK = "(secret)"
+# attributes that carry credentials whatever the playbook says
+PASSWORD_ATTRIBUTES = frozenset({"passwordprofile", "unicodepwd", "userpassword", "password"})
+_MIN_SECRET_LENGTH = 4  # shorter "secrets" would mask ordinary words
+
+
+@dataclass
+class Redactor:
+    """Knows what to mask; built once per plan from the playbook (or empty, for tests)."""
+
+    sensitive: set[tuple[str, str]] = field(default_factory=set)  # (connector, cs attribute) lower-case
+    sensitive_anywhere: set[str] = field(default_factory=set)  # MV attribute names, lower-case
+    secrets: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_playbook(cls, playbook: Playbook) -> Redactor:
+        mv_sensitive = {name.lower() for name in playbook.sensitive_attributes()}
+        pairs: set[tuple[str, str]] = set()
+        for rule in playbook.sync_rules:
+            if rule.direction != "outbound":
+                continue
+            for flow in rule.flows:
+                if _reads_sensitive(flow.source, flow.expression, mv_sensitive):
+                    pairs.add((rule.connector.lower(), flow.target.lower()))
+        return cls(sensitive=pairs, sensitive_anywhere=mv_sensitive, secrets=_revealable(playbook.raw))
+
+    def is_sensitive(self, connector: str, delta: AttributeDelta) -> bool:
+        name = delta.name.lower()
+        return (
+            delta.sensitive
+            or name in PASSWORD_ATTRIBUTES
+            or name in self.sensitive_anywhere
+            or (connector.lower(), name) in self.sensitive
+        )
+
+    def scrub(self, value: Any) -> Any:
+        """A value with every secret it contains masked (strings inside lists too)."""
+        if not self.secrets:
+            return value
+        if isinstance(value, str):
+            for secret in self.secrets:
+                if secret in value:
+                    value = value.replace(secret, SECRET_MASK)
+            return value
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        return value
+
+    def change(self, change: PlannedChange) -> PlannedChange:
+        """A redacted copy of a change, ready to render or store (the change itself when nothing is masked)."""
+        deltas = [self._delta(change.connector, d) for d in change.attributes]
+        dn, new_dn = self.scrub(change.dn), self.scrub(change.new_dn)
+        if (
+            dn is change.dn
+            and new_dn is change.new_dn
+            and all(a is b for a, b in zip(deltas, change.attributes))
+        ):
+            return change  # nothing to mask: share it (plans of 100,000 objects stay cheap)
+        return dataclasses.replace(change, dn=dn, new_dn=new_dn, attributes=deltas)
+
+    def changes(self, changes: Iterable[PlannedChange]) -> list[PlannedChange]:
+        return [self.change(c) for c in changes]
+
+    def _delta(self, connector: str, delta: AttributeDelta) -> AttributeDelta:
+        if self.is_sensitive(connector, delta):
+            return dataclasses.replace(
+                delta,
+                sensitive=True,
+                before=_mask(delta.before),
+                after=_mask(delta.after),
+                added=None if delta.added is None else [REDACTED] * len(delta.added),
+                removed=None if delta.removed is None else [REDACTED] * len(delta.removed),
+            )
+        if not self.secrets:
+            return delta
+        scrubbed = {
+            "before": self.scrub(delta.before),
+            "after": self.scrub(delta.after),
+            "added": None if delta.added is None else self.scrub(list(delta.added)),
+            "removed": None if delta.removed is None else self.scrub(list(delta.removed)),
+        }
+        if all(scrubbed[k] == getattr(delta, k) for k in scrubbed):
+            return delta
+        return dataclasses.replace(delta, **scrubbed)
+
+
+def _mask(value: Any) -> Any:
+    # keep "absent" visible: a reviewer must still see that a sensitive value appears or goes
+    if value is None or value == [] or value == "":
+        return value
+    return REDACTED
+
+
+def _reads_sensitive(source: str | None, expression: str | None, sensitive: set[str]) -> bool:
+    if not sensitive:
+        return False
+    if source and source.lower() in sensitive:
+        return True
+    if expression:
+        return any(name.lower() in sensitive for name in re.findall(r"\[([^\]]+)\]", expression))
+    return False
+
+
+def _revealable(raw: Any) -> list[str]:
+    """The values of every secret the playbook names that can be read here (unreadable ones are skipped)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Secret):
+            try:
+                value = node.reveal()
+            except ReconcilerError:
+                return
+            if len(value) >= _MIN_SECRET_LENGTH:
+                found.append(value)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(raw)
+    # longest first so a secret containing another is masked whole
+    return sorted(set(found), key=len, reverse=True)

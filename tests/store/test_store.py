@@ -1,0 +1,148 @@
+"""The state store: migrations, the run lock across processes, dry runs, the state version."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.engine.objects import CSObject, MVObject
+from reconciler.errors import StateLockedError, StateVersionError
+from reconciler.store import SqliteStore
+from reconciler.store.schema import MIGRATIONS
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from reconciler.store import SqliteStore
+s = SqliteStore(Path(sys.argv[1]))
+s.lock().acquire()
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def _holder(state: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(state)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = SqliteStore(path)
+    assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+    assert store.get_meta("schema_version") == "1"
+    store.close()
+    again = SqliteStore(path)
+    assert again.migrate() == []  # nothing left to apply
+    mode = again.conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    again.close()
+
+
+def test_a_state_from_a_newer_reconciler_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO migrations VALUES ('9999_future', 'now')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateVersionError, match="newer reconciler"):
+        SqliteStore(path)
+
+
+def test_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    proc = _holder(state)
+    try:
+        store = SqliteStore(state)
+        with pytest.raises(StateLockedError) as info:
+            store.lock().acquire()
+        msg = info.value.one_line()
+        assert f"pid {proc.pid}" in msg and "since" in msg and os.uname().nodename in msg
+        assert info.value.exit_code == 1
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    proc = _holder(state)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = SqliteStore(state)
+    with store.lock():  # acquired at once: the kernel released the dead process's lock
+        assert store.lock().held
+    assert not store.lock().held
+
+
+def test_dry_run_commits_nothing_and_keeps_the_state_version(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    cs = CSObject(connector="hr", object_type="person", dn="employeeId=1", anchor="1", attrs={"a": "x"})
+    cs.id = store.new_cs_ids(1)[0]
+    store.save_cs([cs], new=True)
+    store.commit()
+    version = store.state_version()
+    assert version >= 1
+    with store.dry_run():
+        mv = MVObject(object_type="person", attrs={"a": "x"})
+        mv.id = store.new_mv_ids(1)[0]
+        store.save_mv([mv], new=True)
+        store.commit()  # a batch boundary inside a dry run commits nothing
+        cs.attrs = {"a": "changed"}
+        store.save_cs([cs])
+        store.commit()
+        assert store.count_mv() == 1
+    assert store.count_mv() == 0
+    assert store.cs_by_ids([cs.id])[cs.id].attrs == {"a": "x"}
+    assert store.state_version() == version
+    # ids handed out in the dry run are handed out again afterwards
+    assert store.new_mv_ids(1) == [1]
+
+
+def test_state_version_moves_on_every_committed_change(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    v0 = store.state_version()
+    store.set_meta("x", "1")
+    store.commit()
+    v1 = store.state_version()
+    store.commit()  # nothing changed
+    assert store.state_version() == v1 > v0
+    store.set_meta("x", "2")
+    store.commit()
+    assert store.state_version() == v1 + 1
+
+
+def test_lookups_by_anchor_dn_key_and_link(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    objs = []
+    for i, ident in enumerate(store.new_cs_ids(3)):
+        o = CSObject(connector="hr", object_type="person", dn=f"CN=User {i}, OU=People", anchor=str(i),
+                     key_norm=f"k{i}", mv_id=100 + i)
+        o.id = ident
+        objs.append(o)
+    store.save_cs(objs, new=True)
+    store.commit()
+    assert store.cs_by_anchors("hr", ["1"])["1"].dn == "CN=User 1, OU=People"
+    assert list(store.cs_by_dns("hr", ["cn=user 2,ou=people"])) == ["cn=user 2,ou=people"]
+    assert store.cs_by_keys("hr", ["k0"])["k0"].anchor == "0"
+    assert [o.anchor for o in store.cs_by_mv([101])[101]] == ["1"]
+    assert store.cs_by_anchors("other", ["1"]) == {}
+
+
+def test_lock_is_fast_to_acquire_and_release(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    start = time.perf_counter()
+    for _ in range(50):
+        with store.lock():
+            pass
+    assert time.perf_counter() - start < 1
