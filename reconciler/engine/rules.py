@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.engine.sync.scoping import compile_scope
 from reconciler.errors import PlaybookError
 from reconciler.playbook.model import Flow, JoinCondition, Playbook, SyncRule
 
@@ -62,6 +63,11 @@ class CompiledRule:
     joins: list[list[CompiledJoin]]
     dn: Any = None  # outbound: compiled dn expression
     order: int = 0  # position in the playbook, the tie-breaker after precedence
+    scope_test: Any = None  # engine.sync.scoping.compile_scope of the rule's scope (None: all in scope)
+
+    def in_scope(self, attrs: Mapping[str, Any], member_of: Any = None) -> bool:
+        test = self.scope_test
+        return True if test is None else bool(test(attrs, member_of))
 
     @property
     def name(self) -> str:
@@ -75,8 +81,15 @@ class CompiledRules:
     outbound_connectors: set[str] = field(default_factory=set)
     join_attrs: dict[str, set[str]] = field(default_factory=dict)  # mv_type -> MV attributes used by joins
 
+    _by_type: dict[tuple[str, str], list[CompiledRule]] = field(default_factory=dict)
+
     def inbound_for(self, connector: str, cs_type: str) -> list[CompiledRule]:
-        return [r for r in self.inbound.get(connector, ()) if r.rule.cs_type == cs_type]
+        key = (connector, cs_type)
+        found = self._by_type.get(key)
+        if found is None:
+            found = [r for r in self.inbound.get(connector, ()) if r.rule.cs_type == cs_type]
+            self._by_type[key] = found
+        return found
 
 
 def _flow_label(f: Flow) -> str:
@@ -103,7 +116,7 @@ def compile_rules(playbook: Playbook) -> CompiledRules:
             flows.append(CompiledFlow(f.target, f.source, expr, f.initial_only, _flow_label(f)))
         joins = [[_compile_join(j, rule) for j in group] for group in rule.join]
         dn = _compile(rule.dn, f"sync rule {rule.name!r} dn", rule.mark) if rule.dn else None
-        cr = CompiledRule(rule, flows, joins, dn, order)
+        cr = CompiledRule(rule, flows, joins, dn, order, compile_scope(rule.scope))
         if rule.inbound:
             out.inbound.setdefault(rule.connector, []).append(cr)
             for group in rule.join:

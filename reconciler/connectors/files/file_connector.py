@@ -153,6 +153,15 @@ class FileConnector(Connector, abc.ABC):
         missing = [n for n in self.anchor_attributes if attributes.get(n) in (None, "")]
         return f"no value for the anchor {', '.join(missing)}"
 
+    @property
+    def dn_attributes(self) -> frozenset[str]:
+        """The attributes ``dn_for`` reads, so the engine computes only those to name a new object."""
+        if self.config.dn:
+            if self._dn_expression is None:
+                self._dn_expression = _compile(self.config.dn, self.name)
+            return frozenset(self._dn_expression.attributes)
+        return frozenset(self.anchor_attributes)
+
     def dn_for(self, attributes: Mapping[str, Any]) -> str:
         """The DN of a record: the connector's ``dn`` expression, else ``anchor=value`` (RFC 4514).
 

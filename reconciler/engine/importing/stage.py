@@ -14,6 +14,8 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base import each other
 from reconciler.connectors.base import ImportedObject
 from reconciler.engine.context import Context
@@ -35,8 +37,12 @@ from reconciler.plan.model import ImportSummary
 
 
 def content_hash(obj: ImportedObject, attrs: dict[str, Any]) -> str:
-    data = json.dumps([obj.object_type, obj.dn, attrs], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()
+    try:
+        data = orjson.dumps([obj.object_type, obj.dn, attrs], option=orjson.OPT_SORT_KEYS, default=str)
+    except orjson.JSONEncodeError:  # integers past 64 bits
+        data = json.dumps([obj.object_type, obj.dn, attrs], sort_keys=True, separators=(",", ":"),
+                          default=str).encode()  # fmt: skip
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class ImportStage:

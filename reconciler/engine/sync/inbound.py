@@ -51,6 +51,7 @@ class Inbound:
         linked_here = self.store.linked_mv_ids(connector) if self.full else None
         for batch in self.store.iter_cs(connector, which, self.ctx.batch):
             changed: dict[int, CSObject] = {}
+            linked: dict[int, CSObject] = {}
             deleted: list[int] = []
             link_moved: list[int] = []
             recompute: set[int] = set()
@@ -99,7 +100,7 @@ class Inbound:
                     self._sync_error(cs, error, changed)
                 elif cs.mv_id is not None:
                     cs.sync_error = None
-                    changed[cs.id] = cs
+                    linked[cs.id] = cs  # only the link columns changed: a light update
                     link_moved.append(cs.id)
                     if cs.link_kind == JOIN:
                         recompute.add(cs.mv_id)
@@ -110,7 +111,9 @@ class Inbound:
                     changed[cs.id] = cs
             if new_mv:
                 self.store.save_mv(new_mv, new=True)
+                self.ctx.cache_mvs(new_mv)
             self.store.save_cs(changed.values())
+            self.store.save_cs_links([cs for i, cs in linked.items() if i not in changed])
             if deleted:
                 self.store.delete_cs(deleted)
             if link_moved:
@@ -118,6 +121,13 @@ class Inbound:
                 recompute |= self.store.referrer_mv_ids(link_moved, excl)
             if recompute:
                 self.store.set_mv_dirty_level(recompute, RECOMPUTE)
+            # pass 2 for this batch, in the same transaction: flows into the MV objects now linked
+            gone = set(deleted)
+            kept = {cs.id: cs for cs in batch if cs.id not in gone}
+            self.recompute({cs.mv_id for cs in kept.values() if cs.mv_id is not None} - self.done_mv,
+                           known=kept)  # fmt: skip
+            self.store.clear_pending_import(kept)
+            self.index.flush()
             self.store.commit()
             self.ctx.crash.boundary("sync")
 
@@ -189,8 +199,8 @@ class Inbound:
 
     # ----------------------------------------------------------- pass 2: flows
     def flow_pass(self, connector: str) -> None:
-        which = "all" if self.full else "pending"
-        for batch in self.store.iter_cs_links(connector, which, self.ctx.batch):
+        """Objects the link pass left pending (none unless a run died between the two)."""
+        for batch in self.store.iter_cs_links(connector, "pending", self.ctx.batch):
             mv_ids = {mv_id for _, mv_id in batch if mv_id is not None} - self.done_mv
             self.recompute(mv_ids)
             self.store.clear_pending_import([i for i, _ in batch])
@@ -210,12 +220,22 @@ class Inbound:
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
 
-    def recompute(self, mv_ids: set[int], force_outbound: bool = False) -> None:
+    def recompute(self, mv_ids: set[int], force_outbound: bool = False,
+                  known: dict[int, CSObject] | None = None) -> None:  # fmt: skip
+        """MV objects recomputed from their inbound links; ``known``: CS objects already in memory."""
         if not mv_ids:
             return
         store = self.store
         mvs = self.ctx.load_mvs(mv_ids)
-        linked = store.cs_by_mv(mv_ids, set(self.ctx.rules.inbound))
+        inbound = self.ctx.rules.inbound
+        rows = [r for r in store.cs_ids_by_mv(mv_ids) if r[2] in inbound]
+        known = known or {}
+        loaded = store.cs_by_ids([r[1] for r in rows if r[1] not in known])
+        linked: dict[int, list[CSObject]] = {}
+        for mv_id, cs_id, _, _ in sorted(rows, key=lambda r: r[1]):
+            cs = known.get(cs_id) or loaded.get(cs_id)
+            if cs is not None:
+                linked.setdefault(mv_id, []).append(cs)
         all_cs = [cs for objs in linked.values() for cs in objs]
         refs = store.refs_of([cs.id for cs in all_cs if cs.connector in self._ref_connectors()])
         ref_mv = store.mv_ids_of_cs({d for rows in refs.values() for _, d in rows})

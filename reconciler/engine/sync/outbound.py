@@ -34,7 +34,6 @@ from reconciler.engine.objects import (
 from reconciler.engine.rules import CompiledRule
 from reconciler.engine.runs import COMPLETED_SYNC_ERRORS, RunResult
 from reconciler.engine.sync.references import reference_ids
-from reconciler.engine.sync.scoping import in_scope
 from reconciler.engine.values import same, to_expression, to_stored
 from reconciler.errors import ReconcilerError
 from reconciler.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
@@ -76,6 +75,10 @@ class Outbound:
         self.store: Any = ctx.store
         self.result = result
         self.playbook = ctx.playbook
+        self._typed: dict[str, dict[str, str]] = {}
+        # MV objects with no outbound link before phase A -> the objects phase A linked to them, so
+        # that phase B need not read them back (bounded, like the MV cache)
+        self._fresh: dict[int, list[CSObject]] = {}
 
     def run(self) -> None:
         ids = self.store.dirty_mv_ids()
@@ -113,13 +116,19 @@ class Outbound:
         return groups
 
     def _expr_attrs(self, mv: MVObject) -> dict[str, Any]:
-        typedef = self.playbook.metaverse.get(mv.object_type)
-        if typedef is None:
-            return dict(mv.attrs)
-        out = {}
-        for k, v in mv.attrs.items():
-            adef = typedef.attributes.get(k)
-            out[k] = to_expression(v, adef.type if adef else None)
+        """The MV object's values as expressions see them: only datetimes and binaries need typing."""
+        typed = self._typed.get(mv.object_type)
+        if typed is None:
+            typedef = self.playbook.metaverse.get(mv.object_type)
+            typed = {k: a.type for k, a in (typedef.attributes.items() if typedef else ())
+                     if a.type in ("datetime", "binary")}  # fmt: skip
+            self._typed[mv.object_type] = typed
+        if not typed or typed.keys().isdisjoint(mv.attrs):
+            return mv.attrs  # read only: flows never write into it
+        out = dict(mv.attrs)
+        for k, t in typed.items():
+            if k in out:
+                out[k] = to_expression(out[k], t)
         return out
 
     def _scope(self, rules: list[CompiledRule], attrs: dict[str, Any], mv: MVObject | None = None
@@ -127,7 +136,7 @@ class Outbound:
         def member_of(dn: str) -> bool:
             return mv is not None and mv.id in self.ctx.member_mvs(dn)
 
-        return [r for r in rules if in_scope(r.rule.scope, attrs, member_of)]
+        return [r for r in rules if r.in_scope(attrs, member_of)]
 
     # ----------------------------------------------------------- phase A
     def _objects(self, ids: list[int]) -> set[int]:
@@ -169,6 +178,11 @@ class Outbound:
                     if pe.get("op") != "delete":
                         deprovision(self.ctx, existing, changed, deleted, rule_name=existing.link_rule,
                                     keep_link=True)  # fmt: skip
+        record = len(self._fresh) < self.ctx.MV_CACHE_LIMIT
+        if record:
+            for mv_id in ids:
+                if mv_id in mvs and not linked.get(mv_id):
+                    self._fresh[mv_id] = []
         for connector, items in wants.items():
             held = store.cs_by_dns(connector, [normalize_dn(dn) for _, _, dn in items])
             taken: set[str] = set()
@@ -205,6 +219,9 @@ class Outbound:
                 target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
                 target.pending_export = {"op": "add", "rule": rule.name}
                 provisioned.add(mv.id)  # type: ignore[arg-type]
+                fresh = self._fresh.get(mv.id)  # type: ignore[arg-type]
+                if fresh is not None:
+                    fresh.append(target)
                 self.result.added += 1
         if new:
             store.save_cs(new, new=True)
@@ -219,7 +236,8 @@ class Outbound:
         conn = self.ctx.connector(rule.rule.connector) if cfg.is_file else None
         if conn is not None and (rule.dn is None or not getattr(conn, "typed_records", False)):
             # a file's DN is its own (its dn expression or anchor=value); LDIF holds the rule's DN
-            desired = self._desired_plain([rule], mv, attrs, adding=True)
+            needed: Any = getattr(conn, "dn_attributes", None)
+            desired = self._desired_plain([rule], mv, attrs, adding=True, only=needed)
             dn_for = getattr(conn, "dn_for", None)
             if dn_for is not None:
                 return str(dn_for(desired))
@@ -236,9 +254,9 @@ class Outbound:
         return str(value)
 
     def _desired_plain(self, rules: list[CompiledRule], mv: MVObject, attrs: dict[str, Any],
-                       adding: bool) -> dict[str, Any]:  # fmt: skip
+                       adding: bool, only: frozenset[str] | None = None) -> dict[str, Any]:  # fmt: skip
         out: dict[str, Any] = {}
-        for target, (value, _, _, _) in self._desired(rules, mv, attrs, adding, {}).items():
+        for target, (value, _, _, _) in self._desired(rules, mv, attrs, adding, {}, only).items():
             if value is not None and not isinstance(value, RefIds):
                 out[target] = value
         return out
@@ -249,13 +267,15 @@ class Outbound:
 
     # ----------------------------------------------------------- phase B
     def _desired(self, rules: list[CompiledRule], mv: MVObject, attrs: dict[str, Any], adding: bool,
-                 ref_map: dict[int, int]) -> dict[str, tuple[Any, str, str, bool]]:  # fmt: skip
-        """target attribute -> (value, rule, flow, initial_only) by precedence (rules are sorted)."""
+                 ref_map: dict[int, int], only: frozenset[str] | None = None
+                 ) -> dict[str, tuple[Any, str, str, bool]]:  # fmt: skip
+        """target attribute -> (value, rule, flow, initial_only) by precedence (rules are sorted);
+        ``only``: just these targets."""
         typedef = self.playbook.metaverse.get(mv.object_type)
         out: dict[str, tuple[Any, str, str, bool]] = {}
         for rule in rules:
             for flow in rule.flows:
-                if flow.target in out:
+                if flow.target in out or (only is not None and flow.target not in only):
                     continue  # a lower precedence number already owns it
                 if flow.initial_only and not adding:
                     continue
@@ -281,7 +301,12 @@ class Outbound:
     def _attributes(self, ids: list[int]) -> None:
         store = self.store
         mvs = self.ctx.load_mvs(ids)
-        linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
+        fresh = self._fresh
+        linked = store.cs_by_mv([i for i in ids if i not in fresh], self.ctx.rules.outbound_connectors)
+        for i in ids:
+            objs = fresh.pop(i, None)
+            if objs:
+                linked[i] = objs
         targets = [c for objs in linked.values() for c in objs if c.connector in self.ctx.rules.outbound_connectors]
         ref_conns = {n for n in self.ctx.rules.outbound_connectors if self.ctx.ref_attrs(n)}
         imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns])
@@ -317,9 +342,8 @@ class Outbound:
                     if cs.pending_export != before or cs.pi_attrs:
                         cs.pi_attrs = None
                         changed.append(cs)
-            if mv.dirty or mv.retry:
-                mv.dirty, mv.retry = False, None
-        store.save_mv([m for m in mvs.values()])
+            mv.dirty, mv.retry = False, None
+        store.clear_mv_marks(list(mvs))
         if changed:
             store.save_cs(changed)
 

@@ -16,7 +16,6 @@ from typing import Any
 from reconciler.engine.context import Context
 from reconciler.engine.objects import PLACEHOLDER, CSObject, MVObject
 from reconciler.engine.rules import CompiledRule
-from reconciler.engine.sync.scoping import in_scope
 from reconciler.engine.values import convert
 from reconciler.errors import ReconcilerError
 from reconciler.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
@@ -37,8 +36,7 @@ def in_scope_rules(ctx: Context, cs: CSObject) -> list[CompiledRule]:
     def member_of(dn: str) -> bool:
         return cs.id in ctx.members(dn)
 
-    return [r for r in ctx.rules.inbound_for(cs.connector, cs.object_type)
-            if in_scope(r.rule.scope, cs.attrs, member_of)]  # fmt: skip
+    return [r for r in ctx.rules.inbound_for(cs.connector, cs.object_type) if r.in_scope(cs.attrs, member_of)]
 
 
 def compute_attributes(

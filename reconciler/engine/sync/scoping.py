@@ -120,3 +120,44 @@ def in_scope(scope: list[list[Condition]], attrs: Mapping[str, Any], member_of: 
 
 def needs_membership(scope: list[list[Condition]]) -> bool:
     return any(c.op.upper() in ("ISMEMBEROF", "NOTISMEMBEROF") for g in scope for c in g)
+
+
+ScopeTest = Callable[[Mapping[str, Any], "MemberOf | None"], bool]
+
+
+def _compile_condition(cond: Condition) -> ScopeTest:
+    """One condition as a closure; EQUAL/NOTEQUAL against a text constant (the usual filter) take a
+    short path with the same meaning as ``condition_holds``."""
+    op = cond.op.upper()
+    attr = cond.attribute
+    if op in ("EQUAL", "NOTEQUAL") and not isinstance(cond.value, list) and _as_int(cond.value) is None:
+        want = _text(cond.value, cond.case_sensitive)
+        fold = not cond.case_sensitive
+        equal = op == "EQUAL"
+
+        def text_test(attrs: Mapping[str, Any], member_of: MemberOf | None) -> bool:
+            value = attrs.get(attr)
+            if type(value) is str and value:
+                return ((value.casefold() if fold else value) == want) is equal
+            return condition_holds(cond, attrs, member_of)
+
+        return text_test
+
+    def test(attrs: Mapping[str, Any], member_of: MemberOf | None) -> bool:
+        return condition_holds(cond, attrs, member_of)
+
+    return test
+
+
+def compile_scope(scope: list[list[Condition]]) -> ScopeTest | None:
+    """The scope as one test (None: everything is in scope), built once per run."""
+    if not scope:
+        return None
+    groups = [[_compile_condition(c) for c in group] for group in scope]
+    if len(groups) == 1 and len(groups[0]) == 1:
+        return groups[0][0]
+
+    def test(attrs: Mapping[str, Any], member_of: MemberOf | None) -> bool:
+        return any(all(t(attrs, member_of) for t in group) for group in groups)
+
+    return test
