@@ -8,6 +8,7 @@ import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base i
 from reconciler.connectors.base import Connector
 from reconciler.engine.context import Context, Progress
 from reconciler.engine.exporting.stage import ExportStage, check_thresholds
+from reconciler.engine.gcpause import gc_paused
 from reconciler.engine.importing.stage import ImportStage
 from reconciler.engine.objects import UNCONFIRMED
 from reconciler.engine.runs import (
@@ -60,6 +61,7 @@ class Engine:
         return [n for n, c in self.playbook.connectors.items() if c.enabled]
 
     # ----------------------------------------------------------- import
+    @gc_paused
     def import_connector(self, name: str, full: bool | None = None) -> RunResult:
         self.ctx.config(name)
         stage = ImportStage(self.ctx, name)
@@ -83,6 +85,7 @@ class Engine:
 
         return sorted(names, key=key)
 
+    @gc_paused
     def synchronize(self, name: str | None = None, full: bool | None = None) -> Any:
         """Inbound sync of one connector (or every enabled one, returning a list), then outbound."""
         digest = self.playbook.rules_digest()
@@ -140,6 +143,7 @@ class Engine:
             self.store.add_history(r.row())
         self.store.commit()
 
+    @gc_paused
     def export_connector(self, name: str, allow_deletes: int | None = None, only: set[str] | None = None
                          ) -> RunResult:  # fmt: skip
         try:
@@ -149,6 +153,7 @@ class Engine:
             raise
         return ExportStage(self.ctx, name, only).run()
 
+    @gc_paused
     def export_all(self, allow_deletes: int | None = None, only: set[str] | None = None) -> ExportReport:
         names = [n for n in self.enabled_connectors() if self.store.count_cs(n, "pending_export")]
         try:

@@ -41,11 +41,11 @@ _random_bits = random.Random(os.urandom(16)).getrandbits
 
 def new_guid() -> str:
     """A random version-4 UUID in its usual text form."""
-    h = "%032x" % _random_bits(128)
+    h = f"{_random_bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
-@dataclass
+@dataclass(slots=True)
 class CSObject:
     """A connector-space object (staging object, placeholder or transient)."""
 
@@ -85,7 +85,7 @@ class CSObject:
         return self.mv_id is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class MVObject:
     """A metaverse object: typed attributes and, per attribute, the rule that contributed it."""
 

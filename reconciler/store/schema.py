@@ -7,7 +7,7 @@ the metaverse link), so that a delta costs what changed, not the state's size.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # (name, statements); append only: a released migration is never edited.
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -91,5 +91,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
             "CREATE INDEX history_connector ON history (connector, id)",
         ],
+    ),
+    (
+        # a connector's objects in id order (batches of a full sync and of a full import's vanish
+        # check): without it SQLite walked the DN index and sorted, once per batch
+        "0002_connector_id_order",
+        ["CREATE INDEX cs_connector ON cs (connector)"],
     ),
 ]

@@ -297,10 +297,25 @@ class SqliteStore(StateStore):
                 out.setdefault(o.dn_norm, []).append(o)
         return out
 
-    def cs_by_keys(self, connector: str, keys: Iterable[str]) -> dict[str, CSObject]:
+    def cs_light_by_anchors(self, connector: str, anchors: Iterable[str]
+                            ) -> dict[str, tuple[int, str | None, int, str, str, bool]]:  # fmt: skip
+        """anchor -> (id, hash, kind, object_type, dn, busy) without loading objects; ``busy``: a pending
+        import, export memory or an import error waits on the object."""
+        out: dict[str, tuple[int, str | None, int, str, str, bool]] = {}
+        for chunk in _chunks(set(anchors)):
+            q = ("SELECT anchor, id, hash, kind, object_type, dn, (pending_import IS NOT NULL OR export_memory IS "
+                 "NOT NULL OR import_error IS NOT NULL OR export_state = 'in-flight') FROM cs WHERE connector=? "
+                 f"AND anchor IN ({','.join('?' * len(chunk))})")  # fmt: skip
+            for r in self.conn.execute(q, [connector, *chunk]):
+                out[r[0]] = (r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+        return out
+
+    def cs_by_keys(self, connector: str, keys: Iterable[str], placeholders: bool = False) -> dict[str, CSObject]:
         out: dict[str, CSObject] = {}
         for chunk in _chunks(set(keys)):
             q = f"connector=? AND key_norm IN ({','.join('?' * len(chunk))})"
+            if placeholders:
+                q += " AND kind = 1"
             for o in self._select_cs(q, [connector, *chunk]):
                 # a real object wins over a placeholder holding the same key
                 prev = out.get(o.key_norm)  # type: ignore[arg-type]
@@ -318,7 +333,8 @@ class SqliteStore(StateStore):
             q = f"mv_id IN ({','.join('?' * len(chunk))})"
             params: list[Any] = list(chunk)
             if conns is not None:
-                q += f" AND connector IN ({','.join('?' * len(conns))})"
+                # "+connector": look up by mv_id; SQLite would otherwise walk the connector's DN index
+                q += f" AND +connector IN ({','.join('?' * len(conns))})"
                 params += conns
             for o in self._select_cs(q, params):
                 out.setdefault(o.mv_id, []).append(o)  # type: ignore[arg-type]
@@ -403,6 +419,13 @@ class SqliteStore(StateStore):
         self._w().executemany(
             "UPDATE cs SET mv_id=?, link_kind=?, link_rule=?, sync_error=? WHERE id=?",
             [(o.mv_id, o.link_kind, o.link_rule, o.sync_error, o.id) for o in objs],
+        )
+
+    def save_cs_pending(self, objs: Iterable[CSObject]) -> None:
+        """Objects whose pending export (and the attribute names of their pending import) alone changed."""
+        self._w().executemany(
+            "UPDATE cs SET pending_export=?, pi_attrs=? WHERE id=?",
+            [(_dumps_opt(o.pending_export), _dumps_opt(o.pi_attrs), o.id) for o in objs],
         )
 
     def delete_cs(self, ids: Iterable[int]) -> None:
@@ -627,7 +650,7 @@ class SqliteStore(StateStore):
     def mv_linked_in(self, connector: str, mv_ids: Iterable[int]) -> set[int]:
         out: set[int] = set()
         for chunk in _chunks(set(mv_ids)):
-            q = f"SELECT mv_id FROM cs WHERE connector=? AND mv_id IN ({','.join('?' * len(chunk))})"
+            q = f"SELECT mv_id FROM cs WHERE +connector=? AND mv_id IN ({','.join('?' * len(chunk))})"
             out.update(r[0] for r in self.conn.execute(q, [connector, *chunk]))
         return out
 

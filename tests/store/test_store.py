@@ -15,7 +15,7 @@ import pytest
 from reconciler.engine.objects import CSObject, MVObject
 from reconciler.errors import StateLockedError, StateVersionError
 from reconciler.store import SqliteStore
-from reconciler.store.schema import MIGRATIONS
+from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 HOLD = """
 import sys, time
@@ -39,7 +39,7 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     store = SqliteStore(path)
     assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
-    assert store.get_meta("schema_version") == "1"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
     store.close()
     again = SqliteStore(path)
     assert again.migrate() == []  # nothing left to apply

@@ -116,7 +116,8 @@ class Inbound:
             self.store.save_cs_links([cs for i, cs in linked.items() if i not in changed])
             if deleted:
                 self.store.delete_cs(deleted)
-            if link_moved:
+            if link_moved and not (self.full and self.full_connectors >= self._ref_connectors()):
+                # MV objects whose references name these objects (those a full sync reaches anyway aside)
                 excl = self.full_connectors if self.full else set()
                 recompute |= self.store.referrer_mv_ids(link_moved, excl)
             if recompute:
@@ -125,7 +126,7 @@ class Inbound:
             gone = set(deleted)
             kept = {cs.id: cs for cs in batch if cs.id not in gone}
             self.recompute({cs.mv_id for cs in kept.values() if cs.mv_id is not None} - self.done_mv,
-                           known=kept)  # fmt: skip
+                           known=kept, mark_unresolved=True)  # fmt: skip
             self.store.clear_pending_import(kept)
             self.index.flush()
             self.store.commit()
@@ -221,8 +222,12 @@ class Inbound:
                 self.ctx.crash.boundary("sync")
 
     def recompute(self, mv_ids: set[int], force_outbound: bool = False,
-                  known: dict[int, CSObject] | None = None) -> None:  # fmt: skip
-        """MV objects recomputed from their inbound links; ``known``: CS objects already in memory."""
+                  known: dict[int, CSObject] | None = None, mark_unresolved: bool = False) -> None:  # fmt: skip
+        """MV objects recomputed from their inbound links; ``known``: CS objects already in memory.
+
+        ``mark_unresolved``: an MV object with a reference to an object not linked yet (a manager
+        in a later batch) is marked for pass 3, in the same transaction, to resolve it then.
+        """
         if not mv_ids:
             return
         store = self.store
@@ -265,6 +270,11 @@ class Inbound:
         for mv in changed_mv:
             mv.dirty = bool(mv.dirty)
         store.save_mv(changed_mv)
+        if mark_unresolved and refs:
+            waiting = {cs.mv_id for cs in all_cs for _, d in refs.get(cs.id, ()) if ref_mv.get(d) is None}  # type: ignore[arg-type]
+            waiting.discard(None)
+            if waiting:
+                store.set_mv_dirty_level(waiting - set(deleted), RECOMPUTE)
         self.ctx.cache_mvs(m for m in mvs.values() if m.id not in deleted)
         if deleted:
             store.delete_mv(deleted)

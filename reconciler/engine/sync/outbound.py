@@ -345,7 +345,7 @@ class Outbound:
             mv.dirty, mv.retry = False, None
         store.clear_mv_marks(list(mvs))
         if changed:
-            store.save_cs(changed)
+            store.save_cs_pending(changed)  # only the pending export (and pi_attrs) changed here
 
     def _ref_map(self, connector: str, ref_cs: list[tuple[int, int, str, int]],
                  cache: dict[str, dict[int, int]]) -> dict[int, int]:  # fmt: skip
