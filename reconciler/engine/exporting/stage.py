@@ -198,7 +198,7 @@ class ExportStage:
                     ch.anchor = cs.anchor
                 in_flight.append(cs)
         if in_flight:
-            self.store.save_cs(in_flight)
+            self.store.save_cs_export_state(in_flight)  # only the mark and the anchor changed
             self.store.commit()  # the in-flight marks survive a kill during the connector's write
         try:
             results = self.connector.export(changes)
@@ -208,7 +208,7 @@ class ExportStage:
         except ConnectorError:
             for cs in in_flight:
                 cs.export_state = None
-            self.store.save_cs(in_flight)
+            self.store.save_cs_export_state(in_flight)
             self.store.commit()
             raise
         by_key = {r.key: r for r in results}

@@ -232,6 +232,8 @@ class ImportStage:
             store.set_mv_dirty(self.dirty_mv, True)
             self.dirty_mv = set()
         store.commit()
+        # what later batches name is in the store now: a run-long map would hold every object
+        self.resolver.known.clear()
         self.ctx.report("import", self.result.total, None)
         self.ctx.crash.boundary("import")
 

@@ -29,21 +29,28 @@ class JoinIndex:
         self.store = store
         self.join_attrs = join_attrs
         self.preload = preload
-        self._mem: dict[tuple[str, str], dict[str, set[int]]] = {}
+        self._mem: dict[tuple[str, str], Table] = {}
         self._entries: dict[int, list[tuple[str, str, str]]] = {}  # current entries of MV objects changed
         self._pending: dict[int, list[tuple[str, str, str]]] = {}  # to write
 
-    def _table(self, mv_type: str, attr: str) -> dict[str, set[int]]:
+    def _table(self, mv_type: str, attr: str) -> Table:
         key = (mv_type, attr)
         table = self._mem.get(key)
         if table is None:
-            table = self.store.index_load(mv_type, attr) if self.preload else {}
+            table = {}
+            if self.preload:
+                for value, ids in self.store.index_load(mv_type, attr).items():
+                    for i in ids:
+                        _add(table, value, i)
             self._mem[key] = table
         return table
 
     def lookup(self, mv_type: str, attr: str, value: str) -> set[int]:
         if self.preload:
-            return set(self._table(mv_type, attr).get(value, ()))
+            found = self._table(mv_type, attr).get(value)
+            if found is None:
+                return set()
+            return {found} if isinstance(found, int) else set(found)
         found = set(self.store.index_lookup(mv_type, attr, [value]).get(value, ()))
         # the overlay: objects changed in this batch answer from their current entries
         found -= self._pending.keys()
@@ -64,25 +71,54 @@ class JoinIndex:
             return
         if self.preload:
             for t, a, v in old or ():
-                s = self._mem.get((t, a), {}).get(v)
-                if s is not None:
-                    s.discard(mv.id)
+                _discard(self._mem.get((t, a)), v, mv.id)
             for t, a, v in new:
-                self._table(t, a).setdefault(v, set()).add(mv.id)
+                _add(self._table(t, a), v, mv.id)
         self._pending[mv.id] = new
 
     def remove(self, mv_id: int, old: list[tuple[str, str, str]]) -> None:
         if self.preload:
             for t, a, v in old:
-                s = self._mem.get((t, a), {}).get(v)
-                if s is not None:
-                    s.discard(mv_id)
+                _discard(self._mem.get((t, a)), v, mv_id)
         self._pending[mv_id] = []
 
     def flush(self) -> None:
         if self._pending:
             self.store.index_set(self._pending)
             self._pending = {}
+
+
+# A preloaded table maps a value to one MV id (nearly always) or to a set of them: a million
+# one-element sets would cost a few hundred megabytes.
+Table = dict[str, "int | set[int]"]
+
+
+def _add(table: Table, value: str, mv_id: int) -> None:
+    found = table.get(value)
+    if found is None:
+        table[value] = mv_id
+    elif isinstance(found, int):
+        if found != mv_id:
+            table[value] = {found, mv_id}
+    else:
+        found.add(mv_id)
+
+
+def _discard(table: Table | None, value: str, mv_id: int) -> None:
+    if table is None:
+        return
+    found = table.get(value)
+    if found is None:
+        return
+    if isinstance(found, int):
+        if found == mv_id:
+            del table[value]
+        return
+    found.discard(mv_id)
+    if len(found) == 1:
+        table[value] = next(iter(found))
+    elif not found:
+        del table[value]
 
 
 def join_candidates(index: JoinIndex, rule: CompiledRule, group: list[CompiledJoin],

@@ -1,0 +1,288 @@
+"""The connector-space tables of the SQLite store: objects, their references, and the light
+lookups the pipeline uses to avoid loading whole objects."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
+
+from reconciler.engine.objects import CSObject
+from reconciler.store.rows import CS_COLS, CS_INSERT, CS_UPDATE, chunks, cs_from_row, cs_values, dumps_opt
+
+
+class ConnectorSpaceTables:
+    """Connector-space queries; the store class provides the connection and the transaction."""
+
+    conn: sqlite3.Connection
+    _next_cs: int
+
+    def _w(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def new_cs_ids(self, n: int) -> list[int]:
+        start = self._next_cs
+        self._next_cs += n
+        return list(range(start, start + n))
+
+    def _select_cs(self, where: str, params: Sequence[Any]) -> list[CSObject]:
+        return [cs_from_row(r) for r in self.conn.execute(f"SELECT {CS_COLS} FROM cs WHERE {where}", params)]
+
+    def cs_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
+        out: dict[int, CSObject] = {}
+        for chunk in chunks(set(ids)):
+            for o in self._select_cs(f"id IN ({','.join('?' * len(chunk))})", chunk):
+                out[o.id] = o  # type: ignore[index]
+        return out
+
+    def cs_by_anchors(self, connector: str, anchors: Iterable[str]) -> dict[str, CSObject]:
+        out: dict[str, CSObject] = {}
+        for chunk in chunks(set(anchors)):
+            q = f"connector=? AND anchor IN ({','.join('?' * len(chunk))})"
+            for o in self._select_cs(q, [connector, *chunk]):
+                out[o.anchor] = o  # type: ignore[index]
+        return out
+
+    def cs_by_dns(self, connector: str, dn_norms: Iterable[str]) -> dict[str, list[CSObject]]:
+        out: dict[str, list[CSObject]] = {}
+        for chunk in chunks(set(dn_norms)):
+            q = f"connector=? AND dn_norm IN ({','.join('?' * len(chunk))})"
+            for o in self._select_cs(q, [connector, *chunk]):
+                out.setdefault(o.dn_norm, []).append(o)
+        return out
+
+    def cs_light_by_anchors(self, connector: str, anchors: Iterable[str]
+                            ) -> dict[str, tuple[int, str | None, int, str, str, bool]]:  # fmt: skip
+        """anchor -> (id, hash, kind, object_type, dn, busy) without loading objects; ``busy``: a pending
+        import, export memory or an import error waits on the object."""
+        out: dict[str, tuple[int, str | None, int, str, str, bool]] = {}
+        for chunk in chunks(set(anchors)):
+            q = ("SELECT anchor, id, hash, kind, object_type, dn, (pending_import IS NOT NULL OR export_memory IS "
+                 "NOT NULL OR import_error IS NOT NULL OR export_state = 'in-flight') FROM cs WHERE connector=? "
+                 f"AND anchor IN ({','.join('?' * len(chunk))})")  # fmt: skip
+            for r in self.conn.execute(q, [connector, *chunk]):
+                out[r[0]] = (r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+        return out
+
+    def cs_by_keys(self, connector: str, keys: Iterable[str], placeholders: bool = False) -> dict[str, CSObject]:
+        out: dict[str, CSObject] = {}
+        for chunk in chunks(set(keys)):
+            q = f"connector=? AND key_norm IN ({','.join('?' * len(chunk))})"
+            if placeholders:
+                q += " AND kind = 1"
+            for o in self._select_cs(q, [connector, *chunk]):
+                # a real object wins over a placeholder holding the same key
+                prev = out.get(o.key_norm)  # type: ignore[arg-type]
+                if prev is None or prev.kind != 0:
+                    out[o.key_norm] = o  # type: ignore[index]
+        return out
+
+    def cs_by_mv(self, mv_ids: Iterable[int], connectors: Iterable[str] | None = None) -> dict[int, list[CSObject]]:
+        """Linked CS objects per MV object (only those of ``connectors`` when given)."""
+        out: dict[int, list[CSObject]] = {}
+        conns = sorted(connectors) if connectors is not None else None
+        if conns is not None and not conns:
+            return out
+        for chunk in chunks(set(mv_ids)):
+            q = f"mv_id IN ({','.join('?' * len(chunk))})"
+            params: list[Any] = list(chunk)
+            if conns is not None:
+                # "+connector": look up by mv_id; SQLite would otherwise walk the connector's DN index
+                q += f" AND +connector IN ({','.join('?' * len(conns))})"
+                params += conns
+            for o in self._select_cs(q, params):
+                out.setdefault(o.mv_id, []).append(o)  # type: ignore[arg-type]
+        return out
+
+    def iter_cs_links(self, connector: str, which: str, batch: int) -> Iterator[list[tuple[int, int | None]]]:
+        """(id, mv_id) of a connector's objects, a batch at a time, without loading them."""
+        cond = self._WHICH[which]
+        last = 0
+        while True:
+            q = f"SELECT id, mv_id FROM cs WHERE connector=? AND {cond} AND id > ? ORDER BY id LIMIT ?"
+            rows = [(r[0], r[1]) for r in self.conn.execute(q, (connector, last, batch))]
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    def clear_pending_import(self, ids: Iterable[int]) -> None:
+        """Synchronization has processed these objects' pending imports."""
+        self._w().executemany(
+            "UPDATE cs SET pending_import=NULL, resync=0 WHERE id=? AND (pending_import IS NOT NULL OR resync=1)",
+            [(i,) for i in ids],
+        )
+
+    def cs_by_guid(self, guid: str) -> CSObject | None:
+        found = self._select_cs("guid=?", [guid])
+        return found[0] if found else None
+
+    def cs_anchor_ids(self, connector: str) -> list[tuple[int, bool, int, str | None]]:
+        """(id, ever imported, kind, export_state) of every object of a connector: a full import's
+        vanish check."""
+        q = "SELECT id, hash IS NOT NULL, kind, export_state FROM cs WHERE connector=?"
+        return [(r[0], bool(r[1]), r[2], r[3]) for r in self.conn.execute(q, (connector,))]
+
+    _WHICH: ClassVar[dict[str, str]] = {
+        "all": "1=1",
+        "pending": "(pending_import IS NOT NULL OR resync = 1)",
+        "pending_export": "pending_export IS NOT NULL",
+        "import_error": "import_error IS NOT NULL",
+        "export_error": "export_error IS NOT NULL",
+        "joined": "mv_id IS NOT NULL",
+        "disconnector": "mv_id IS NULL AND kind = 0",
+        "placeholder": "kind = 1",
+        "transient": "kind = 2",
+        "error": "(import_error IS NOT NULL OR export_error IS NOT NULL OR sync_error IS NOT NULL)",
+        "unconfirmed": "export_memory LIKE '%\"s\":\"u\"%'",
+        "sync_error": "sync_error IS NOT NULL",
+    }
+
+    def iter_cs(self, connector: str | None, which: str, batch: int) -> Iterator[list[CSObject]]:
+        """Objects in id order, a batch at a time (keyset paging: safe while rows change)."""
+        cond = self._WHICH[which]
+        last = 0
+        while True:
+            if connector is None:
+                rows = self._select_cs(f"{cond} AND id > ? ORDER BY id LIMIT ?", [last, batch])
+            else:
+                rows = self._select_cs(f"connector=? AND {cond} AND id > ? ORDER BY id LIMIT ?",
+                                       [connector, last, batch])  # fmt: skip
+            if not rows:
+                return
+            last = rows[-1].id  # type: ignore[assignment]
+            yield rows
+
+    def count_cs(self, connector: str | None, which: str = "all") -> int:
+        cond = self._WHICH[which]
+        if connector is None:
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM cs WHERE {cond}").fetchone()[0])
+        return int(
+            self.conn.execute(f"SELECT COUNT(*) FROM cs WHERE connector=? AND {cond}", (connector,)).fetchone()[0]
+        )
+
+    def save_cs(self, objs: Iterable[CSObject], *, new: bool = False) -> None:
+        c = self._w()
+        if new:
+            c.executemany(CS_INSERT, [(o.id, *cs_values(o)) for o in objs])
+        else:
+            c.executemany(CS_UPDATE, [(*cs_values(o), o.id) for o in objs])
+
+    def save_cs_links(self, objs: Iterable[CSObject]) -> None:
+        """Objects whose link (metaverse object, kind, rule) and sync error alone changed."""
+        self._w().executemany(
+            "UPDATE cs SET mv_id=?, link_kind=?, link_rule=?, sync_error=? WHERE id=?",
+            [(o.mv_id, o.link_kind, o.link_rule, o.sync_error, o.id) for o in objs],
+        )
+
+    def save_cs_pending(self, objs: Iterable[CSObject]) -> None:
+        """Objects whose pending export (and the attribute names of their pending import) alone changed."""
+        self._w().executemany(
+            "UPDATE cs SET pending_export=?, pi_attrs=? WHERE id=?",
+            [(dumps_opt(o.pending_export), dumps_opt(o.pi_attrs), o.id) for o in objs],
+        )
+
+    def save_cs_export_state(self, objs: Iterable[CSObject]) -> None:
+        """Objects whose export state (in flight or not) and anchor alone changed."""
+        self._w().executemany(
+            "UPDATE cs SET export_state=?, anchor=? WHERE id=?", [(o.export_state, o.anchor, o.id) for o in objs]
+        )
+
+    def delete_cs(self, ids: Iterable[int]) -> None:
+        c = self._w()
+        rows = [(i,) for i in ids]
+        c.executemany("DELETE FROM cs WHERE id=?", rows)
+        c.executemany("DELETE FROM cs_ref WHERE src=?", rows)
+
+    def clear_connector_space(self, connector: str) -> int:
+        c = self._w()
+        c.execute("DELETE FROM cs_ref WHERE src IN (SELECT id FROM cs WHERE connector=?)", (connector,))
+        n = c.execute("DELETE FROM cs WHERE connector=?", (connector,)).rowcount
+        c.execute("UPDATE connector_state SET watermark=NULL, imported=0 WHERE name=?", (connector,))
+        return int(n)
+
+    # ----------------------------------------------------------- references
+    def refs_of(self, src_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
+        out: dict[int, list[tuple[str, int]]] = {}
+        for chunk in chunks(set(src_ids)):
+            q = f"SELECT src, attr, dst FROM cs_ref WHERE src IN ({','.join('?' * len(chunk))})"
+            for src, attr, dst in self.conn.execute(q, chunk):
+                out.setdefault(src, []).append((attr, dst))
+        return out
+
+    def set_refs(self, refs: dict[int, list[tuple[str, int]]]) -> None:
+        c = self._w()
+        c.executemany("DELETE FROM cs_ref WHERE src=?", [(s,) for s in refs])
+        c.executemany(
+            "INSERT INTO cs_ref (src, attr, dst) VALUES (?, ?, ?)",
+            [(s, a, d) for s, pairs in refs.items() for a, d in pairs],
+        )
+
+    def referrers(self, dst_ids: Iterable[int]) -> set[int]:
+        out: set[int] = set()
+        for chunk in chunks(set(dst_ids)):
+            q = f"SELECT src FROM cs_ref WHERE dst IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.conn.execute(q, chunk))
+        return out
+
+    def mark_resync(self, cs_ids: Iterable[int]) -> None:
+        self._w().executemany("UPDATE cs SET resync=1 WHERE id=?", [(i,) for i in cs_ids])
+
+    # ----------------------------------------------------------- helpers for sync and export
+    def referrer_mv_ids(self, dst_ids: Iterable[int], exclude_connectors: Iterable[str] = ()) -> set[int]:
+        """MV objects whose linked CS objects reference any of ``dst_ids``."""
+        out: set[int] = set()
+        excl = list(exclude_connectors)
+        for chunk in chunks(set(dst_ids)):
+            q = (
+                "SELECT DISTINCT c.mv_id FROM cs_ref r JOIN cs c ON c.id = r.src WHERE r.dst IN "
+                f"({','.join('?' * len(chunk))}) AND c.mv_id IS NOT NULL"
+            )
+            params: list[Any] = list(chunk)
+            if excl:
+                q += f" AND c.connector NOT IN ({','.join('?' * len(excl))})"
+                params += excl
+            out.update(r[0] for r in self.conn.execute(q, params))
+        return out
+
+    def mv_ids_of_cs(self, cs_ids: Iterable[int]) -> dict[int, int | None]:
+        out: dict[int, int | None] = {}
+        for chunk in chunks(set(cs_ids)):
+            q = f"SELECT id, mv_id FROM cs WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], r[1]) for r in self.conn.execute(q, chunk))
+        return out
+
+    def cs_ids_by(self, connector: str, column: str, values: Iterable[str]) -> dict[str, int]:
+        """value -> id of a connector's objects by anchor, dn_norm or key_norm (a real object before a
+        placeholder), without loading them."""
+        assert column in ("anchor", "dn_norm", "key_norm")
+        out: dict[str, int] = {}
+        for chunk in chunks(set(values)):
+            q = (f"SELECT {column}, id FROM cs WHERE connector=? AND {column} IN ({','.join('?' * len(chunk))}) "
+                 "ORDER BY kind = 1 DESC, id DESC")  # fmt: skip
+            for value, cs_id in self.conn.execute(q, [connector, *chunk]):
+                out[value] = cs_id  # the last row wins: real objects, then the oldest
+        return out
+
+    def cs_ids_by_mv(self, mv_ids: Iterable[int]) -> list[tuple[int, int, str, int]]:
+        """(mv_id, cs id, connector, kind) of the CS objects linked to these MV objects (no row loading)."""
+        out: list[tuple[int, int, str, int]] = []
+        for chunk in chunks(set(mv_ids)):
+            q = f"SELECT mv_id, id, connector, kind FROM cs WHERE mv_id IN ({','.join('?' * len(chunk))})"
+            out.extend((r[0], r[1], r[2], r[3]) for r in self.conn.execute(q, chunk))
+        return out
+
+    def linked_mv_ids(self, connector: str) -> set[int]:
+        q = "SELECT mv_id FROM cs WHERE connector=? AND mv_id IS NOT NULL"
+        return {r[0] for r in self.conn.execute(q, (connector,))}
+
+    def mv_linked_in(self, connector: str, mv_ids: Iterable[int]) -> set[int]:
+        out: set[int] = set()
+        for chunk in chunks(set(mv_ids)):
+            q = f"SELECT mv_id FROM cs WHERE +connector=? AND mv_id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.conn.execute(q, [connector, *chunk]))
+        return out
+
+    def count_pending_deletes(self, connector: str) -> int:
+        q = "SELECT COUNT(*) FROM cs WHERE connector=? AND pending_export IS NOT NULL AND json_extract(pending_export, '$.op')='delete'"
+        return int(self.conn.execute(q, (connector,)).fetchone()[0])
