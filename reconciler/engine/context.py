@@ -58,7 +58,7 @@ class Context:
         # MV objects recomputed by inbound sync, reused by outbound sync in the same run (no reload)
         self.mv_cache: dict[int, Any] = {}
 
-    MV_CACHE_LIMIT = 250_000
+    MV_CACHE_LIMIT = 120_000  # about 150 MB: the cache must not take the memory a million-object run needs
 
     def cache_mvs(self, mvs: Any) -> None:
         if len(self.mv_cache) < self.MV_CACHE_LIMIT:

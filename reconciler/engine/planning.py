@@ -46,27 +46,48 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
                           for i in ids}  # fmt: skip
             held_refs = store.refs_of([cs.id for cs in batch]) if refdefs else {}
             target_ids |= {d for rows in held_refs.values() for _, d in rows}
-            targets = store.cs_by_ids(target_ids) if target_ids else {}
+            targets = _ref_targets(store, refdefs, target_ids) if target_ids else {}
             mv_guids = {m.id: m.guid for m in store.mv_by_ids({cs.mv_id for cs in batch if cs.mv_id}).values()}
             for cs in batch:
                 out.append(_change(ctx, cs, refdefs, targets, held_refs, sens, mv_guids))
     return out
 
 
-def _ref_display(refdefs: dict[str, Any], attr: str, t: CSObject | None) -> Any:
+class RefTargetView:
+    """What a plan shows of a reference's target: its DN, anchor and key values (not the whole object)."""
+
+    __slots__ = ("anchor", "dn", "keys")
+
+    def __init__(self, dn: str, anchor: str | None) -> None:
+        self.dn, self.anchor = dn, anchor
+        self.keys: dict[str, Any] = {}
+
+
+def _ref_targets(store: Any, refdefs: dict[str, Any], ids: set[int]) -> dict[int, RefTargetView]:
+    """Reference targets by id, reading only the columns (and JSON members) a plan shows: a group with
+    thousands of members must not load thousands of whole objects."""
+    keys = sorted({rd.key for rd in refdefs.values() if rd.by == "key" and rd.key})
+    out: dict[int, RefTargetView] = {}
+    for i, dn, anchor, values in store.cs_ref_views(ids, keys):
+        view = RefTargetView(dn, anchor)
+        view.keys = values
+        out[i] = view
+    return out
+
+
+def _ref_display(refdefs: dict[str, Any], attr: str, t: RefTargetView | None) -> Any:
     if t is None:
         return None
     rd = refdefs.get(attr)
     if rd is not None and rd.by == "key" and rd.key:
-        v = t.attrs.get(rd.key) or ((t.pending_export or {}).get("attrs") or {}).get(rd.key) or (
-            (t.export_memory or {}).get(rd.key) or {}).get("v")
+        v = t.keys.get(rd.key)
         return v if v is not None else t.dn
     if rd is not None and rd.by == "anchor":
         return t.anchor or t.dn
     return t.dn
 
 
-def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[int, CSObject],
+def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[int, RefTargetView],
             held_refs: dict[int, list[tuple[str, int]]], sens: set[tuple[str, str]],
             mv_guids: dict[int, str]) -> PlannedChange:  # fmt: skip
     pe = cs.pending_export or {}

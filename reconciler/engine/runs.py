@@ -146,4 +146,6 @@ class CrashHook:
 
 def batch_size() -> int:
     value = os.environ.get("RECONCILER_BATCH_SIZE", "")
-    return int(value) if value.isdigit() and int(value) > 0 else 5000
+    # large batches: each commit rewrites every index page its rows touched, so fewer, larger commits
+    # write far less at a million objects; memory per batch stays in the tens of megabytes
+    return int(value) if value.isdigit() and int(value) > 0 else 20000

@@ -9,7 +9,7 @@ Writes join the current transaction; ``commit()`` marks a batch boundary
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -60,6 +60,9 @@ class StateStore(abc.ABC):
     def cs_by_mv(self, mv_ids: Iterable[int], connectors: Iterable[str] | None = None) -> dict[int, list[CSObject]]: ...
     @abc.abstractmethod
     def cs_by_guid(self, guid: str) -> CSObject | None: ...
+    @abc.abstractmethod
+    def cs_ref_views(self, ids: Iterable[int], keys: Sequence[str]
+                     ) -> Iterator[tuple[int, str, str | None, dict[str, Any]]]: ...  # fmt: skip
     @abc.abstractmethod
     def cs_anchor_ids(self, connector: str) -> list[tuple[int, bool, int, str | None]]: ...
     @abc.abstractmethod

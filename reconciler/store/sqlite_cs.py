@@ -113,6 +113,20 @@ class ConnectorSpaceTables:
             [(i,) for i in ids],
         )
 
+    def cs_ref_views(self, ids: Iterable[int], keys: Sequence[str]
+                     ) -> Iterator[tuple[int, str, str | None, dict[str, Any]]]:  # fmt: skip
+        """(id, dn, anchor, {key: value}) of objects: each key's value as imported, else as pending
+        export, else as exported and not yet confirmed (what a reference to the object shows)."""
+        cols = "".join(
+            f", COALESCE(NULLIF(json_extract(attrs, '$.\"{k}\"'), ''), "
+            f"NULLIF(json_extract(pending_export, '$.attrs.\"{k}\"'), ''), json_extract(export_memory, '$.\"{k}\".v'))"
+            for k in keys
+        )
+        for chunk in chunks(set(ids)):
+            q = f"SELECT id, dn, anchor{cols} FROM cs WHERE id IN ({','.join('?' * len(chunk))})"
+            for r in self.conn.execute(q, chunk):
+                yield r[0], r[1], r[2], {k: v for k, v in zip(keys, r[3:]) if v is not None}
+
     def cs_by_guid(self, guid: str) -> CSObject | None:
         found = self._select_cs("guid=?", [guid])
         return found[0] if found else None
