@@ -92,8 +92,12 @@ def compute_attributes(
                 best[target] = (prec, rule.order, cs.id, value, rule.name)
     attrs: dict[str, Any] = {}
     contrib: dict[str, list[Any]] = {}
+    shared: dict[tuple[str, int], list[Any]] = {}  # one list per contributor, not per attribute (memory)
     for target, (_, _, cs_id, value, rule_name) in best.items():
-        contrib[target] = [rule_name, cs_id]
+        who = shared.get((rule_name, cs_id))
+        if who is None:
+            who = shared[(rule_name, cs_id)] = [rule_name, cs_id]
+        contrib[target] = who
         if value is AUTHORITATIVE_NULL or value is None:
             continue
         attrs[target] = value
