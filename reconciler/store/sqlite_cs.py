@@ -25,8 +25,8 @@ class ConnectorSpaceTables:
         self._next_cs += n
         return list(range(start, start + n))
 
-    def _select_cs(self, where: str, params: Sequence[Any]) -> list[CSObject]:
-        return [cs_from_row(r) for r in self.conn.execute(f"SELECT {CS_COLS} FROM cs WHERE {where}", params)]
+    def _select_cs(self, where: str, params: Sequence[Any], source: str = "cs") -> list[CSObject]:
+        return [cs_from_row(r) for r in self.conn.execute(f"SELECT {CS_COLS} FROM {source} WHERE {where}", params)]
 
     def cs_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
         out: dict[int, CSObject] = {}
@@ -99,7 +99,7 @@ class ConnectorSpaceTables:
         cond = self._WHICH[which]
         last = 0
         while True:
-            q = f"SELECT id, mv_id FROM cs WHERE connector=? AND {cond} AND id > ? ORDER BY id LIMIT ?"
+            q = f"SELECT id, mv_id FROM {self._source(which)} WHERE connector=? AND {cond} AND id > ? ORDER BY id LIMIT ?"
             rows = [(r[0], r[1]) for r in self.conn.execute(q, (connector, last, batch))]
             if not rows:
                 return
@@ -152,6 +152,18 @@ class ConnectorSpaceTables:
         "sync_error": "sync_error IS NOT NULL",
     }
 
+    # A connector's pending objects are found through their partial index; without statistics SQLite
+    # would rather walk every object of the connector in id order (a delta would cost the state's size)
+    _INDEX: ClassVar[dict[str, str]] = {
+        "all": "cs_connector",
+        "pending": "cs_pending_import",
+        "pending_export": "cs_pending_export",
+    }
+
+    def _source(self, which: str) -> str:
+        index = self._INDEX.get(which)
+        return f"cs INDEXED BY {index}" if index else "cs"
+
     def iter_cs(self, connector: str | None, which: str, batch: int) -> Iterator[list[CSObject]]:
         """Objects in id order, a batch at a time (keyset paging: safe while rows change)."""
         cond = self._WHICH[which]
@@ -161,7 +173,7 @@ class ConnectorSpaceTables:
                 rows = self._select_cs(f"{cond} AND id > ? ORDER BY id LIMIT ?", [last, batch])
             else:
                 rows = self._select_cs(f"connector=? AND {cond} AND id > ? ORDER BY id LIMIT ?",
-                                       [connector, last, batch])  # fmt: skip
+                                       [connector, last, batch], self._source(which))  # fmt: skip
             if not rows:
                 return
             last = rows[-1].id  # type: ignore[assignment]
@@ -172,7 +184,8 @@ class ConnectorSpaceTables:
         if connector is None:
             return int(self.conn.execute(f"SELECT COUNT(*) FROM cs WHERE {cond}").fetchone()[0])
         return int(
-            self.conn.execute(f"SELECT COUNT(*) FROM cs WHERE connector=? AND {cond}", (connector,)).fetchone()[0]
+            self.conn.execute(f"SELECT COUNT(*) FROM {self._source(which)} WHERE connector=? AND {cond}",
+                              (connector,)).fetchone()[0]
         )
 
     def save_cs(self, objs: Iterable[CSObject], *, new: bool = False) -> None:
@@ -298,5 +311,6 @@ class ConnectorSpaceTables:
         return out
 
     def count_pending_deletes(self, connector: str) -> int:
-        q = "SELECT COUNT(*) FROM cs WHERE connector=? AND pending_export IS NOT NULL AND json_extract(pending_export, '$.op')='delete'"
+        q = ("SELECT COUNT(*) FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
+             "AND json_extract(pending_export, '$.op')='delete'")
         return int(self.conn.execute(q, (connector,)).fetchone()[0])

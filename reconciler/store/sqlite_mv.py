@@ -63,7 +63,8 @@ class MetaverseTables:
         c.executemany("DELETE FROM mv_index WHERE mv_id=?", rows)
 
     def dirty_mv_ids(self) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM mv WHERE dirty>0 ORDER BY id")]
+        # through the partial index: only the marked objects, whatever the metaverse's size
+        return [r[0] for r in self.conn.execute("SELECT id FROM mv INDEXED BY mv_dirty WHERE dirty>0 ORDER BY id")]
 
     def set_mv_dirty(self, ids: Iterable[int], dirty: bool) -> None:
         if dirty:
@@ -120,7 +121,8 @@ class MetaverseTables:
         )
 
     def mv_ids_dirty(self, level: int) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM mv WHERE dirty=? ORDER BY id", (level,))]
+        q = "SELECT id FROM mv INDEXED BY mv_dirty WHERE dirty=? AND dirty>0 ORDER BY id"
+        return [r[0] for r in self.conn.execute(q, (level,))]
 
     def set_mv_dirty_level(self, ids: Iterable[int], level: int) -> None:
         """Raise (never lower) the dirty level: 1 outbound needed, 2 recompute from links first."""
