@@ -47,7 +47,7 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
             held_refs = store.refs_of([cs.id for cs in batch]) if refdefs else {}
             target_ids |= {d for rows in held_refs.values() for _, d in rows}
             targets = _ref_targets(store, refdefs, target_ids) if target_ids else {}
-            mv_guids = {m.id: m.guid for m in store.mv_by_ids({cs.mv_id for cs in batch if cs.mv_id}).values()}
+            mv_guids = store.mv_guids({cs.mv_id for cs in batch if cs.mv_id})
             for cs in batch:
                 out.append(_change(ctx, cs, refdefs, targets, held_refs, sens, mv_guids))
     return out

@@ -32,6 +32,14 @@ class MetaverseTables:
                 out[r[0]] = mv_from_row(r)
         return out
 
+    def mv_guids(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> GUID, without loading the objects."""
+        out: dict[int, str] = {}
+        for chunk in chunks(set(ids)):
+            q = f"SELECT id, guid FROM mv WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], r[1]) for r in self.conn.execute(q, chunk))
+        return out
+
     def mv_by_guid(self, guid: str) -> MVObject | None:
         r = self.conn.execute(f"SELECT {MV_COLS} FROM mv WHERE guid=?", (guid,)).fetchone()
         return None if r is None else mv_from_row(r)
