@@ -57,6 +57,7 @@ class Context:
         self._keys: dict[str, str | None] | None = None
         # MV objects recomputed by inbound sync, reused by outbound sync in the same run (no reload)
         self.mv_cache: dict[int, Any] = {}
+        self.flow_labels: dict[tuple[str, int], str] | None = None  # engine.planning._flow_labels
 
     MV_CACHE_LIMIT = 120_000  # about 150 MB: the cache must not take the memory a million-object run needs
 

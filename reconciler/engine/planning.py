@@ -27,6 +27,14 @@ def _sensitive_flows(ctx: Context) -> set[tuple[str, str]]:
     return out
 
 
+def _flow_labels(ctx: Context) -> dict[tuple[str, int], str]:
+    """(outbound rule, flow index) -> the flow's label, as explain and plans name it."""
+    if ctx.flow_labels is None:
+        ctx.flow_labels = {(r.name, i): f.label for rules in ctx.rules.outbound.values() for r in rules
+                           for i, f in enumerate(r.flows)}  # fmt: skip
+    return ctx.flow_labels
+
+
 def _as_list(v: Any) -> list[Any]:
     if v is None:
         return []
@@ -46,7 +54,7 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
                           for i in ids}  # fmt: skip
             held_refs = store.refs_of([cs.id for cs in batch]) if refdefs else {}
             target_ids |= {d for rows in held_refs.values() for _, d in rows}
-            targets = _ref_targets(store, refdefs, target_ids) if target_ids else {}
+            targets = ref_targets(store, refdefs, target_ids) if target_ids else {}
             mv_guids = store.mv_guids({cs.mv_id for cs in batch if cs.mv_id})
             for cs in batch:
                 out.append(_change(ctx, cs, refdefs, targets, held_refs, sens, mv_guids))
@@ -54,25 +62,20 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
 
 
 class RefTargetView:
-    """What a plan shows of a reference's target: its DN, anchor and key values (not the whole object)."""
+    """What a plan shows (and an export sends) of a reference's target: its DN, anchor, kind, pending new
+    DN and key values, not the whole object."""
 
-    __slots__ = ("anchor", "dn", "keys")
+    __slots__ = ("anchor", "dn", "keys", "kind", "new_dn")
 
-    def __init__(self, dn: str, anchor: str | None) -> None:
-        self.dn, self.anchor = dn, anchor
-        self.keys: dict[str, Any] = {}
+    def __init__(self, dn: str, anchor: str | None, kind: int, new_dn: str | None, keys: dict[str, Any]) -> None:
+        self.dn, self.anchor, self.kind, self.new_dn, self.keys = dn, anchor, kind, new_dn, keys
 
 
-def _ref_targets(store: Any, refdefs: dict[str, Any], ids: set[int]) -> dict[int, RefTargetView]:
-    """Reference targets by id, reading only the columns (and JSON members) a plan shows: a group with
+def ref_targets(store: Any, refdefs: dict[str, Any], ids: set[int]) -> dict[int, RefTargetView]:
+    """Reference targets by id, reading only the columns (and JSON members) shown or sent: a group with
     thousands of members must not load thousands of whole objects."""
     keys = sorted({rd.key for rd in refdefs.values() if rd.by == "key" and rd.key})
-    out: dict[int, RefTargetView] = {}
-    for i, dn, anchor, values in store.cs_ref_views(ids, keys):
-        view = RefTargetView(dn, anchor)
-        view.keys = values
-        out[i] = view
-    return out
+    return {row[0]: RefTargetView(*row[1:]) for row in store.cs_ref_views(ids, keys)}
 
 
 def _ref_display(refdefs: dict[str, Any], attr: str, t: RefTargetView | None) -> Any:
@@ -101,6 +104,7 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
         return change
     acause = pe.get("acause") or {}
     arule = pe.get("arule") or {}
+    labels = _flow_labels(ctx)
     held: dict[str, list[Any]] = {}
     for a, d in held_refs.get(cs.id, ()):  # type: ignore[arg-type]
         held.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
@@ -113,6 +117,8 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
         items.append((name, before or None, after or None, True))
     for name, before, after, is_ref in sorted(items, key=lambda x: x[0].lower()):
         rule, flow = (arule.get(name) or [None, None])[:2]
+        if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
+            flow = labels.get((rule, flow))
         multi = is_ref and ((isinstance(after, list) and len(after) != 1) or isinstance(before, list))
         multi = multi or isinstance(after, list) or isinstance(before, list)
         delta = AttributeDelta(

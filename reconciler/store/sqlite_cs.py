@@ -114,18 +114,20 @@ class ConnectorSpaceTables:
         )
 
     def cs_ref_views(self, ids: Iterable[int], keys: Sequence[str]
-                     ) -> Iterator[tuple[int, str, str | None, dict[str, Any]]]:  # fmt: skip
-        """(id, dn, anchor, {key: value}) of objects: each key's value as imported, else as pending
-        export, else as exported and not yet confirmed (what a reference to the object shows)."""
+                     ) -> Iterator[tuple[int, str, str | None, int, str | None, dict[str, Any]]]:  # fmt: skip
+        """(id, dn, anchor, kind, pending new DN, {key: value}) of objects: each key's value as imported,
+        else as pending export, else as exported and not yet confirmed (what a reference to the object
+        shows and sends)."""
         cols = "".join(
             f", COALESCE(NULLIF(json_extract(attrs, '$.\"{k}\"'), ''), "
             f"NULLIF(json_extract(pending_export, '$.attrs.\"{k}\"'), ''), json_extract(export_memory, '$.\"{k}\".v'))"
             for k in keys
         )
         for chunk in chunks(set(ids)):
-            q = f"SELECT id, dn, anchor{cols} FROM cs WHERE id IN ({','.join('?' * len(chunk))})"
+            q = (f"SELECT id, dn, anchor, kind, json_extract(pending_export, '$.new_dn'){cols} FROM cs "
+                 f"WHERE id IN ({','.join('?' * len(chunk))})")  # fmt: skip
             for r in self.conn.execute(q, chunk):
-                yield r[0], r[1], r[2], {k: v for k, v in zip(keys, r[3:]) if v is not None}
+                yield r[0], r[1], r[2], r[3], r[4], {k: v for k, v in zip(keys, r[5:]) if v is not None}
 
     def cs_by_guid(self, guid: str) -> CSObject | None:
         found = self._select_cs("guid=?", [guid])
@@ -214,6 +216,15 @@ class ConnectorSpaceTables:
         self._w().executemany(
             "UPDATE cs SET export_state=?, anchor=? WHERE id=?", [(o.export_state, o.anchor, o.id) for o in objs]
         )
+
+    def save_cs_exported(self, objs: Iterable[CSObject]) -> None:
+        """Objects an export changed: DN, anchor, pending export, export memory, state and error."""
+        self._w().executemany(
+            "UPDATE cs SET dn=?, dn_norm=?, anchor=?, pending_export=?, export_memory=?, export_state=?, "
+            "export_error=? WHERE id=?",
+            [(o.dn, o.dn_norm, o.anchor, dumps_opt(o.pending_export), dumps_opt(o.export_memory), o.export_state,
+              o.export_error, o.id) for o in objs],
+        )  # fmt: skip
 
     def delete_cs(self, ids: Iterable[int]) -> None:
         c = self._w()

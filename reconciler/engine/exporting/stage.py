@@ -18,6 +18,7 @@ import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base i
 from reconciler.connectors.base import AttributeChange, ExportChange, ExportResult
 from reconciler.engine.context import Context
 from reconciler.engine.objects import AWAITING, EXPORTED, IN_FLIGHT, PLACEHOLDER, CSObject
+from reconciler.engine.planning import RefTargetView, ref_targets
 from reconciler.engine.runs import COMPLETED_EXPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
 from reconciler.errors import ConnectorError, DeletionThresholdError
 
@@ -119,29 +120,24 @@ class ExportStage:
         return result
 
     # ----------------------------------------------------------- translation
-    def _targets(self, objs: list[CSObject]) -> dict[int, CSObject]:
+    def _targets(self, objs: list[CSObject]) -> dict[int, RefTargetView]:
         ids = {i for o in objs for ids in ((o.pending_export or {}).get("refs") or {}).values() for i in ids}
-        return self.store.cs_by_ids(ids) if ids else {}
+        return ref_targets(self.store, self.refs, ids) if ids else {}
 
-    def _ref_value(self, attr: str, target: CSObject) -> Any:
+    def _ref_value(self, attr: str, target: RefTargetView) -> Any:
+        """The target as this connector names it: its key (imported, else pending, else exported and
+        not yet confirmed), its anchor, or its DN (the new one when a rename is pending)."""
         rt = self.refs.get(attr)
         by = rt.by if rt else "dn"
         if by == "key":
             key = rt.key if rt else None
-            if not key:
-                return None
-            v = target.attrs.get(key)
-            if v is None:
-                v = ((target.pending_export or {}).get("attrs") or {}).get(key)
-            if v is None:  # exported, its confirming import not seen yet
-                v = ((target.export_memory or {}).get(key) or {}).get("v")
-            return v
+            return target.keys.get(key) if key else None
         if by == "anchor":
             return target.anchor
-        pe = target.pending_export or {}
-        return pe.get("new_dn") or target.dn
+        return target.new_dn or target.dn
 
-    def _translate(self, cs: CSObject, targets: dict[int, CSObject], defer: dict[str, list[int]]) -> dict[str, Any]:
+    def _translate(self, cs: CSObject, targets: dict[int, RefTargetView], defer: dict[str, list[int]]
+                   ) -> dict[str, Any]:  # fmt: skip
         out: dict[str, Any] = {}
         for attr, ids in ((cs.pending_export or {}).get("refs") or {}).items():
             values = []
@@ -158,7 +154,8 @@ class ExportStage:
         return out
 
     # ----------------------------------------------------------- sending
-    def _change(self, cs: CSObject, targets: dict[int, CSObject], defer: dict[str, list[int]]) -> ExportChange:
+    def _change(self, cs: CSObject, targets: dict[int, RefTargetView], defer: dict[str, list[int]]
+                ) -> ExportChange:  # fmt: skip
         pe = cs.pending_export or {}
         op = pe.get("op", "update")
         refs = self._translate(cs, targets, defer) if op != "delete" else {}
@@ -219,7 +216,9 @@ class ExportStage:
             res = by_key.get(cs.id) or ExportResult(cs.id, ok=False, error="the connector returned no result")
             self._apply(cs, ch, res, deferred.get(cs.id), saved, deleted, followups)  # type: ignore[arg-type]
         if saved:
-            self.store.save_cs(saved)
+            # results touch only the export columns, except a deleted object kept as a placeholder
+            self.store.save_cs([cs for cs in saved if cs.kind == PLACEHOLDER])
+            self.store.save_cs_exported([cs for cs in saved if cs.kind != PLACEHOLDER])
         if deleted:
             self.store.delete_cs(deleted)
         self.store.commit()

@@ -13,7 +13,9 @@ B. attribute level: per target CS object, desired values by precedence among
 The pending export (``CSObject.pending_export``) is a dict:
 ``op`` (add, update, rename, delete), ``new_dn``, ``attrs`` (name → value;
 None clears), ``refs`` (reference attributes: name → target CS ids), ``acause``
-and ``arule`` (per attribute: cause, [rule, flow]), ``rule``, ``cause``.
+and ``arule`` (per attribute: cause, and [rule, index of the flow in the rule]; an add's attributes
+all share the change's cause), ``rule``, ``cause``. Compact on purpose: a first sync stages one per
+object, and flow texts repeated in each would double the state and the export's memory.
 """
 
 from __future__ import annotations
@@ -268,13 +270,13 @@ class Outbound:
     # ----------------------------------------------------------- phase B
     def _desired(self, rules: list[CompiledRule], mv: MVObject, attrs: dict[str, Any], adding: bool,
                  ref_map: dict[int, int], only: frozenset[str] | None = None
-                 ) -> dict[str, tuple[Any, str, str, bool]]:  # fmt: skip
+                 ) -> dict[str, tuple[Any, str, int, bool]]:  # fmt: skip
         """target attribute -> (value, rule, flow, initial_only) by precedence (rules are sorted);
         ``only``: just these targets."""
         typedef = self.playbook.metaverse.get(mv.object_type)
-        out: dict[str, tuple[Any, str, str, bool]] = {}
+        out: dict[str, tuple[Any, str, int, bool]] = {}
         for rule in rules:
-            for flow in rule.flows:
+            for index, flow in enumerate(rule.flows):
                 if flow.target in out or (only is not None and flow.target not in only):
                     continue  # a lower precedence number already owns it
                 if flow.initial_only and not adding:
@@ -282,7 +284,7 @@ class Outbound:
                 src_def = typedef.attributes.get(flow.source) if (typedef and flow.source) else None
                 if src_def is not None and src_def.type == "reference" and flow.expr is None:
                     mv_ids = mv.attrs.get(flow.source)  # type: ignore[arg-type]
-                    out[flow.target] = (RefIds(reference_ids(mv_ids, ref_map)), rule.name, flow.label,
+                    out[flow.target] = (RefIds(reference_ids(mv_ids, ref_map)), rule.name, index,
                                         flow.initial_only)  # fmt: skip
                     continue
                 try:
@@ -295,7 +297,7 @@ class Outbound:
                     continue
                 if value is AUTHORITATIVE_NULL:
                     value = None
-                out[flow.target] = (value, rule.name, flow.label, flow.initial_only)
+                out[flow.target] = (value, rule.name, index, flow.initial_only)
         return out
 
     def _attributes(self, ids: list[int]) -> None:
@@ -387,7 +389,6 @@ class Outbound:
                 if stored is not None:
                     pe["attrs"][name] = stored
                 pe["arule"][name] = [rule, flow]
-                pe["acause"][name] = cause
             if deps:
                 pe["deps"] = deps  # export order: what this object references goes first
             return pe
