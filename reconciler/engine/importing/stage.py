@@ -211,7 +211,8 @@ class ImportStage:
                 # ISMEMBEROF scopes: members that join or leave a group are evaluated again
                 moved = {d for rows in (*old.values(), *refs.values()) for _, d in rows}
                 store.mark_resync(moved)
-            store.set_refs(refs)
+            # rewrite only the objects whose references changed (a group's other attributes often do alone)
+            store.set_refs({src: rows for src, rows in refs.items() if sorted(rows) != sorted(old.get(src, ()))})
             dropped = {d for rows in old.values() for _, d in rows} - {d for rows in refs.values() for _, d in rows}
             if dropped:
                 # placeholders nothing names any more are not kept
