@@ -109,6 +109,8 @@ class Engine:
         index = JoinIndex(self.store, self.ctx.rules.join_attrs, preload=bool(full_set))
         for n in self._sync_order(names):
             result = RunResult(n, "full-sync" if fulls[n] else "delta-sync")
+            cfg = self.playbook.connectors[n]
+            result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
             inbound = Inbound(self.ctx, index, result, fulls[n], full_set)
             inbound.link_pass(n)
             inbound.flow_pass(n)

@@ -172,16 +172,25 @@ def test_rows_in_error_survive_a_rewrite(tmp_path: Path) -> None:
     assert (tmp_path / "p.csv").read_text() == "id,name\n1,A\n2\n1,Dup\n"
 
 
-def test_add_of_an_existing_anchor_replaces_it_in_place_so_a_rerun_is_idempotent(
+def test_an_add_rerun_after_a_crash_is_idempotent_and_never_replaces_another_record(
     tmp_path: Path, hr_csv: Path
 ) -> None:
     conn = open_file(tmp_path, "csv", "hr.csv", anchor=["employeeId"])
-    batch = [add({"employeeId": "2", "givenName": "Bo"}), add({"employeeId": "9", "givenName": "Nia"}, 2)]
+    batch = [add({"employeeId": "9", "givenName": "Nia"}, 2)]
     conn.export(batch)
     once = hr_csv.read_text()
-    assert [r.ok for r in conn.export(batch)] == [True, True]
+    assert [r.ok for r in conn.export(batch)] == [True]  # the same record is there: nothing to do
     assert hr_csv.read_text() == once
-    assert once.splitlines()[2] == "2,Bo,,,"  # replaced where it stood, with exactly the added attributes
+    # an add whose anchor another record holds fails alone: replacing would lose that record
+    clash, fresh = conn.export([add({"employeeId": "2", "givenName": "Bo"}), add({"employeeId": "7"}, 3)])
+    assert not clash.ok and "another record already has the anchor 2" in (clash.error or "")
+    assert fresh.ok
+    lines = hr_csv.read_text().splitlines()
+    assert lines[:-1] == once.splitlines() and lines[-1].startswith("7,")
+    # two adds of one anchor in one batch: the second fails, the first is written
+    first, second = conn.export([add({"employeeId": "8", "givenName": "A"}), add({"employeeId": "8", "givenName": "B"}, 5)])
+    assert first.ok and not second.ok
+    assert hr_csv.read_text().splitlines()[-1].startswith("8,A")
 
 
 def test_update_of_a_vanished_record_fails_alone_and_delete_of_one_succeeds(

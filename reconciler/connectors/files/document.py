@@ -40,6 +40,7 @@ class Document:
             e.anchor: i for i, e in enumerate(entries) if e is not None and e.anchor is not None
         }
         self._by_dn: dict[str, int] | None = None
+        self._added: set[int] = set()  # positions of records this export added
         self.modified = False
 
     def apply(self, change: ExportChange) -> ExportResult:
@@ -90,9 +91,18 @@ class Document:
         if pos is None:  # append
             self.by_anchor[anchor] = len(self.entries)
             self.entries.append(entry)
-        else:  # the record is there already (a rerun after a crash): replace it where it stands
-            self._forget_dn(pos)
-            self.entries[pos] = entry
+            self._added.add(len(self.entries) - 1)
+        else:
+            held = self.entries[pos]
+            if pos in self._added or held is None or held.attributes != attrs:
+                # another object's record: replacing it would lose that object
+                raise ObjectError(
+                    f"{dn}: another record already has the anchor {anchor}",
+                    connector=self.c.name,
+                    hint=f"make the values flowing into {', '.join(self.c.anchor_attributes) or 'the DN'} unique",
+                )
+            # the very record is there already (a rerun after a crash wrote it): nothing to change
+            return ExportResult(change.key, ok=True, anchor=anchor, dn=held.dn or dn)
         self._index_dn(dn, self.by_anchor[anchor])
         self.modified = True
         return ExportResult(change.key, ok=True, anchor=anchor, dn=dn)

@@ -98,6 +98,7 @@ class ExportStage:
         for batch in self.store.iter_cs(self.name, "pending_export", self.ctx.batch):
             pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
         pending = dependency_order(pending)
+        result.total = len(pending)
         try:
             if self.caps.whole_file:
                 self._send(pending)
@@ -231,9 +232,12 @@ class ExportStage:
         pe = cs.pending_export or {}
         if not res.ok:
             cs.export_error = res.error or "export failed"
+            anchor = cs.anchor
             if ch.op == "add":
-                cs.export_state = None
-            self.result.error(cs.dn, cs.export_error, anchor=cs.anchor, kind="export-error")
+                # not in the system: no anchor either, or the next import would match this object to
+                # whatever record holds that anchor
+                cs.export_state, cs.anchor = None, None
+            self.result.error(cs.dn, cs.export_error, anchor=anchor, kind="export-error")
             saved.append(cs)
             return
         cs.export_error = None
