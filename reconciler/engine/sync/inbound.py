@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.engine.context import Context
+from reconciler.engine.idset import IdSet
 from reconciler.engine.objects import (
     INBOUND_LINKS,
     JOIN,
@@ -43,12 +44,12 @@ class Inbound:
         self.result = result
         self.full = full
         self.full_connectors = full_connectors
-        self.done_mv: set[int] = set()
+        self.done_mv = IdSet()
 
     # ----------------------------------------------------------- pass 1: links
     def link_pass(self, connector: str) -> None:
         which = "all" if self.full else "pending"
-        linked_here = self.store.linked_mv_ids(connector) if self.full else None
+        linked_here = IdSet(self.store.linked_mv_ids(connector)) if self.full else None
         for batch in self.store.iter_cs(connector, which, self.ctx.batch):
             changed: dict[int, CSObject] = {}
             linked: dict[int, CSObject] = {}
@@ -133,7 +134,7 @@ class Inbound:
             self.ctx.crash.boundary("sync")
 
     def _join_or_project(self, cs: CSObject, rules: list[Any], new_mv: list[MVObject],
-                         linked_here: set[int] | None) -> str | None:  # fmt: skip
+                         linked_here: IdSet | None) -> str | None:  # fmt: skip
         for rule in rules:
             for group in rule.joins:
                 found = join_candidates(self.index, rule, group, cs.attrs)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.engine.context import Context
+from reconciler.engine.idset import IdSet
 from reconciler.engine.objects import (
     AWAITING,
     NORMAL,
@@ -86,7 +87,7 @@ class Outbound:
         ids = self.store.dirty_mv_ids()
         if not ids:
             return
-        done: set[int] = set()
+        done = IdSet()
         todo = ids
         all_ids: list[int] = []
         while todo:

@@ -1,0 +1,47 @@
+"""A set of object ids as a bitmap: a full sync of a million objects remembers which it has done in
+125 kB instead of the 60 MB a set of Python ints takes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class IdSet:
+    """Non-negative integer ids; ``add``, ``update``, ``in``, and ``set - IdSet`` / ``set & IdSet``."""
+
+    __slots__ = ("_bits", "_count")
+
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        self._bits = bytearray()
+        self._count = 0
+        self.update(ids)
+
+    def add(self, i: int) -> None:
+        byte, bit = i >> 3, 1 << (i & 7)
+        bits = self._bits
+        if byte >= len(bits):
+            bits.extend(bytes(max(byte + 1 - len(bits), len(bits) // 2)))  # grow geometrically
+        if not bits[byte] & bit:
+            bits[byte] |= bit
+            self._count += 1
+
+    def update(self, ids: Iterable[int]) -> None:
+        for i in ids:
+            self.add(i)
+
+    def __contains__(self, i: object) -> bool:
+        if not isinstance(i, int) or i < 0:
+            return False
+        byte = i >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (i & 7)))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __rsub__(self, other: Iterable[int]) -> set[int]:
+        return {i for i in other if i not in self}
+
+    def __rand__(self, other: Iterable[int]) -> set[int]:
+        return {i for i in other if i in self}
+
+    __and__ = __rand__
