@@ -138,9 +138,29 @@ class StateError(ReconcilerError):
 
 
 class StateLockedError(StateError):
-    """Another run holds the state lock; retrying after it ends helps."""
+    """Another run holds the state lock; retrying after it ends helps.
+
+    ``pid``, ``host`` and ``since`` come from the record the holder wrote into
+    the lock file; any of them is None when the record could not be read.
+    """
 
     retryable = True
+
+    def __init__(
+        self,
+        state: str,
+        *,
+        pid: int | None = None,
+        host: str | None = None,
+        since: str | None = None,
+        hint: str | None = "wait for that run to end; the lock is released when its process exits",
+    ) -> None:
+        holder = f"pid {pid if pid is not None else '?'} on {host or '?'} since {since or '?'}"
+        super().__init__(f"the state {state} is locked by another run ({holder})", hint=hint)
+        self.state = state
+        self.pid = pid
+        self.host = host
+        self.since = since
 
 
 class StateVersionError(StateError):

@@ -287,7 +287,8 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
 def playbook_files(path: Path) -> list[Path]:
     """The files of a playbook: the file itself, or a folder's ``*.yml``/``*.yaml`` sorted by name."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in PLAYBOOK_SUFFIXES and p.is_file())
+        # not is_file(): a dangling link or unreadable entry must fail loudly, never be skipped
+        files = sorted(p for p in path.iterdir() if p.suffix in PLAYBOOK_SUFFIXES and not p.is_dir())
         if not files:
             raise PlaybookError("no playbook here: the folder holds no *.yml or *.yaml file", file=str(path))
         return files

@@ -41,15 +41,15 @@ class RunLock:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            err = StateLockedError(
-                f"the state {self.path.with_suffix('')} is locked by another run "
-                f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')})",
-                hint="wait for that run to end; the lock is released when its process exits",
-            )
-            err.pid = holder.get("pid")  # type: ignore[attr-defined]
-            err.host = holder.get("host")  # type: ignore[attr-defined]
-            err.since = holder.get("since")  # type: ignore[attr-defined]
-            raise err from None
+            pid = holder.get("pid")
+            host = holder.get("host")
+            since = holder.get("since")
+            raise StateLockedError(
+                str(self.path.with_suffix("")),
+                pid=pid if isinstance(pid, int) else None,
+                host=host if isinstance(host, str) else None,
+                since=since if isinstance(since, str) else None,
+            ) from None
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),

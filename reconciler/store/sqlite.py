@@ -145,8 +145,10 @@ class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
             self._next_mv = self._max_id("mv") + 1
 
     def close(self) -> None:
+        # work not committed is not at a batch boundary (an error interrupted it): dropped, as a kill
+        # would drop it, so the state only ever holds whole batches
         if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK" if self._dry else "COMMIT")
+            self.conn.execute("ROLLBACK")
         self.conn.close()
         self._lock.release()
 

@@ -197,10 +197,12 @@ class ConnectorSpaceTables:
         else:
             c.executemany(CS_UPDATE, [(*cs_values(o), o.id) for o in objs])
 
-    def save_cs_links(self, objs: Iterable[CSObject]) -> None:
-        """Objects whose link (metaverse object, kind, rule) and sync error alone changed."""
+    def save_cs_links(self, objs: Iterable[CSObject], clear_pending: bool = False) -> None:
+        """Objects whose link (metaverse object, kind, rule) and sync error alone changed;
+        ``clear_pending``: and synchronization has processed their pending import (one write, not two)."""
+        clear = ", pending_import=NULL, resync=0" if clear_pending else ""
         self._w().executemany(
-            "UPDATE cs SET mv_id=?, link_kind=?, link_rule=?, sync_error=? WHERE id=?",
+            f"UPDATE cs SET mv_id=?, link_kind=?, link_rule=?, sync_error=?{clear} WHERE id=?",
             [(o.mv_id, o.link_kind, o.link_rule, o.sync_error, o.id) for o in objs],
         )
 

@@ -69,6 +69,8 @@ def test_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
         msg = info.value.one_line()
         assert f"pid {proc.pid}" in msg and "since" in msg and os.uname().nodename in msg
         assert info.value.exit_code == 1
+        assert info.value.pid == proc.pid and info.value.host == os.uname().nodename
+        assert info.value.since is not None and info.value.since.endswith("Z")
     finally:
         proc.kill()
         proc.wait()

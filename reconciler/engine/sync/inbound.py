@@ -114,7 +114,8 @@ class Inbound:
                 self.store.save_mv(new_mv, new=True)
                 self.ctx.cache_mvs(new_mv)
             self.store.save_cs(changed.values())
-            self.store.save_cs_links([cs for i, cs in linked.items() if i not in changed])
+            light = [cs for i, cs in linked.items() if i not in changed]
+            self.store.save_cs_links(light, clear_pending=True)  # their pending import is processed below
             if deleted:
                 self.store.delete_cs(deleted)
             if link_moved and not (self.full and self.full_connectors >= self._ref_connectors()):
@@ -128,7 +129,7 @@ class Inbound:
             kept = {cs.id: cs for cs in batch if cs.id not in gone}
             self.recompute({cs.mv_id for cs in kept.values() if cs.mv_id is not None} - self.done_mv,
                            known=kept, mark_unresolved=True)  # fmt: skip
-            self.store.clear_pending_import(kept)
+            self.store.clear_pending_import([i for i in kept if i not in linked or i in changed])
             self.index.flush()
             self.store.commit()
             self.ctx.crash.boundary("sync")
