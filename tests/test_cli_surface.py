@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -55,3 +57,40 @@ def test_unknown_verb_is_one_line_exit_2() -> None:
     result = CliRunner().invoke(cli, ["frobnicate"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+# the verb table of DESIGN.md ("Command line"): a verb added or renamed there must show up here
+DESIGN_VERBS = {
+    "validate", "plan", "show", "apply", "drift", "run", "search", "explain", "history", "connector", "expr",
+}  # fmt: skip
+
+
+def test_the_verbs_are_exactly_those_of_the_design() -> None:
+    assert set(VERBS) == DESIGN_VERBS
+    assert set(cli.list_commands(click.Context(cli))) == DESIGN_VERBS
+
+
+@pytest.mark.parametrize("verb", sorted(DESIGN_VERBS))
+def test_every_help_shows_an_example_command(verb: str) -> None:
+    paths = [[verb, sub] for sub in GROUP_VERBS[verb]] if verb in GROUP_VERBS else [[verb]]
+    for path in paths:
+        out = CliRunner().invoke(cli, [*path, "--help"]).output
+        assert "Example" in out and f"reconciler {' '.join(path)}" in out, (path, out)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "cs", "pb.yml", "hr", "--scope", "joined"],
+        ["search", "mv", "pb.yml", "--type", "person"],
+        ["explain", "pb.yml", "1001"],
+    ],
+)
+def test_a_verb_not_implemented_yet_says_so_and_exits_1(tmp_path: Path, args: list[str]) -> None:
+    cli_path = str(Path(sys.executable).parent / "reconciler")
+    done = subprocess.run([cli_path, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: '{' '.join(a for a in args[:2] if a in ('search', 'cs', 'mv', 'explain'))}'"
+        " is not implemented yet in this version of reconciler"
+    ]

@@ -59,10 +59,14 @@ class Context:
         self.mv_cache: dict[int, Any] = {}
         self.flow_labels: dict[tuple[str, int], str] | None = None  # engine.planning._flow_labels
 
-    MV_CACHE_LIMIT = 120_000  # about 150 MB: the cache must not take the memory a million-object run needs
+    # The cache hands MV objects from inbound to outbound sync without reading them back. A run that
+    # touches more objects than this does not use it at all: it would save a small share of the reads
+    # for a few hundred megabytes.
+    MV_CACHE_LIMIT = 120_000
+    caching = True  # set per synchronization by the engine
 
     def cache_mvs(self, mvs: Any) -> None:
-        if len(self.mv_cache) < self.MV_CACHE_LIMIT:
+        if self.caching and len(self.mv_cache) < self.MV_CACHE_LIMIT:
             for mv in mvs:
                 self.mv_cache[mv.id] = mv
 

@@ -17,10 +17,12 @@ from typing import Any
 
 from reconciler.plan.model import AttributeDelta, PlannedChange
 
+PLAIN = (str, int, bool, float, type(None))
+
 
 def jsonable(value: Any) -> Any:
     """A value as plain JSON: bytes become {"base64": …}, datetimes ISO-8601 UTC, sets sorted lists."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in PLAIN or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
@@ -46,17 +48,23 @@ def _order(value: Any) -> str:
 def _values(value: Any, multivalued: bool) -> Any:
     # multi-values are sets: their order never makes two plans differ
     if multivalued and isinstance(value, list | tuple | set | frozenset):
-        return sorted((jsonable(v) for v in value), key=_order)
-    return jsonable(value)
+        if not value:
+            return []
+        items = [v if type(v) is str else jsonable(v) for v in value]
+        if all(type(v) is str for v in items):
+            return sorted(items)  # the common case, without a JSON encoding per value
+        return sorted(items, key=_order)
+    return value if type(value) in PLAIN else jsonable(value)
 
 
 def _delta_form(d: AttributeDelta) -> dict[str, Any]:
+    multivalued = d.multivalued
     return {
         "name": d.name,
-        "before": _values(d.before, d.multivalued),
-        "after": _values(d.after, d.multivalued),
-        "added": _values(d.added or [], True),
-        "removed": _values(d.removed or [], True),
+        "before": _values(d.before, multivalued),
+        "after": _values(d.after, multivalued),
+        "added": _values(d.added, True) if d.added else [],
+        "removed": _values(d.removed, True) if d.removed else [],
     }
 
 

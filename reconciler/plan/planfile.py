@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import PlanError
-from reconciler.plan.digest import change_digest, compact, jsonable, plan_checksum
+from reconciler.plan.digest import PLAIN, change_digest, compact, jsonable, plan_checksum
 from reconciler.plan.model import AttributeDelta, ImportSummary, ObjectProblem, PlannedChange, UnmanagedObject
 from reconciler.plan.redact import Redactor
 
@@ -195,7 +195,12 @@ def _change_doc(change: PlannedChange, digest: str) -> dict[str, Any]:
 
 def _delta_doc(d: AttributeDelta, change: PlannedChange) -> dict[str, Any]:
     # defaults are left out: a plan of 100,000 adds stays a file of tens, not hundreds, of megabytes
-    doc: dict[str, Any] = {"name": d.name, "before": jsonable(d.before), "after": jsonable(d.after)}
+    before, after = d.before, d.after
+    doc: dict[str, Any] = {
+        "name": d.name,
+        "before": before if type(before) in PLAIN else jsonable(before),
+        "after": after if type(after) in PLAIN else jsonable(after),
+    }
     if d.multivalued:
         doc["multivalued"] = True
         doc["added"] = jsonable(d.added)

@@ -72,11 +72,13 @@ def test_missing_secret_variable_is_named_by_validate_never_a_value(tmp_path: Pa
     assert "environment variable RECONCILER_TEST_UNSET_VAR is not set" in done.stdout
 
 
-def test_revealing_a_missing_secret_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_revealing_a_missing_secret_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("RECONCILER_TEST_UNSET_VAR", raising=False)
     with pytest.raises(SecretError) as info:
         Secret("env", "RECONCILER_TEST_UNSET_VAR", tmp_path, Mark("pb.yml", 4, 5)).reveal()
     assert info.value.exit_code == 1
     assert "pb.yml:4:5: environment variable RECONCILER_TEST_UNSET_VAR is not set" in info.value.one_line()
-    with pytest.raises(SecretError, match="secret file .*missing.pem cannot be read"):
+    with pytest.raises(SecretError, match=r"secret file .*missing\.pem cannot be read"):
         Secret("file", "missing.pem", tmp_path).reveal()

@@ -180,6 +180,21 @@ def test_expression_syntax_error_points_into_the_string(write: Writer) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ("Left([sn])", "Left takes 2 arguments, got 1 (Left(str, num))"),
+        ('Trim([sn], "x")', "Trim takes 1 argument, got 2"),
+        ("IIF(IsPresent([sn]), [sn])", "IIF takes 3 arguments, got 2"),
+    ],
+)
+def test_argument_count_errors_are_caught_at_validate_time(write: Writer, call: str, message: str) -> None:
+    path = write(BASE.replace("'[givenName] & \" \" & [sn]'", f"'[givenName] & \" \" & {call}'"))
+    error = only_error(path)
+    assert error.startswith(f"{path}:{line_of(path, call)}:"), error
+    assert f"rule 'In from HR': flows[1]: expression: {message}" in error
+
+
 def test_expression_error_in_a_block_scalar_points_at_its_line(write: Writer) -> None:
     text = BASE.replace(
         "      - {cs: cn, mv: displayName}\n",

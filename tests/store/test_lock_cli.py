@@ -29,7 +29,9 @@ def _hold(state: Path) -> subprocess.Popen[str]:
 
 
 def _apply(playbook: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, "apply", str(playbook), "--auto-approve"], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [CLI, "apply", str(playbook), "--auto-approve"], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_second_apply_exits_1_naming_the_holder_then_runs_once_it_is_killed(tmp_path: Path) -> None:

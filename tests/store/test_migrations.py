@@ -35,7 +35,12 @@ def test_a_state_of_the_first_schema_is_migrated_and_keeps_its_objects(tmp_path:
     (obj,) = store.cs_by_anchors("hr", ["7"]).values()
     assert isinstance(obj, CSObject) and obj.attrs == {"sn": "Lee"} and obj.id == 7
     # a full sync walks a connector in id order through the new index, not the DN index
-    plan = " ".join(r[3] for r in store.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT id FROM cs WHERE connector=? AND id > ? ORDER BY id LIMIT 10", ("hr", 0)))
+    plan = " ".join(
+        r[3]
+        for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM cs WHERE connector=? AND id > ? ORDER BY id LIMIT 10",
+            ("hr", 0),
+        )
+    )
     assert "cs_connector" in plan and "TEMP B-TREE" not in plan
     store.close()

@@ -128,8 +128,14 @@ def test_lookups_by_anchor_dn_key_and_link(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     objs = []
     for i, ident in enumerate(store.new_cs_ids(3)):
-        o = CSObject(connector="hr", object_type="person", dn=f"CN=User {i}, OU=People", anchor=str(i),
-                     key_norm=f"k{i}", mv_id=100 + i)
+        o = CSObject(
+            connector="hr",
+            object_type="person",
+            dn=f"CN=User {i}, OU=People",
+            anchor=str(i),
+            key_norm=f"k{i}",
+            mv_id=100 + i,
+        )
         o.id = ident
         objs.append(o)
     store.save_cs(objs, new=True)

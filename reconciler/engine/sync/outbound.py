@@ -181,7 +181,7 @@ class Outbound:
                     if pe.get("op") != "delete":
                         deprovision(self.ctx, existing, changed, deleted, rule_name=existing.link_rule,
                                     keep_link=True)  # fmt: skip
-        record = len(self._fresh) < self.ctx.MV_CACHE_LIMIT
+        record = self.ctx.caching and len(self._fresh) < self.ctx.MV_CACHE_LIMIT
         if record:
             for mv_id in ids:
                 if mv_id in mvs and not linked.get(mv_id):
