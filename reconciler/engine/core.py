@@ -106,7 +106,8 @@ class Engine:
         results: list[RunResult] = []
         self.ctx.reset_membership()
         self.ctx.mv_cache.clear()
-        touched = sum(self.store.count_cs(n, "all" if fulls[n] else "pending") for n in names)
+        # MV objects this synchronization may touch: all of them in a full one, plus what is pending
+        touched = sum(self.store.count_cs(n, "pending") for n in names) + (self.store.count_mv() if full_set else 0)
         self.ctx.caching = touched <= self.ctx.MV_CACHE_LIMIT
         index = JoinIndex(self.store, self.ctx.rules.join_attrs, preload=bool(full_set))
         for n in self._sync_order(names):
