@@ -127,3 +127,12 @@ def test_export_never_confirmed(ws: Workspace) -> None:
     assert [(i["drift_class"], i["dn"], i["attribute"], i["actual"], i["desired"]) for i in doc["items"]] == [
         ("unconfirmed", "employeeId=1", "department", "Sales", "Marketing")
     ]
+
+
+def test_rows_an_import_cannot_read_are_reported_not_hidden(ws: Workspace) -> None:
+    path = ws.root / "dir.csv"
+    path.write_text(path.read_text() + "901,broken\n")
+    result = ws.run("drift", "playbook.yml")
+    assert result.code in (0, 2), result.err
+    assert "1 errors (those objects are not compared)" in result.out
+    assert "dir.csv: line" in result.out

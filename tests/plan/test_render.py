@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import jsonschema
@@ -94,6 +95,16 @@ def test_json_plan_matches_schema() -> None:
     jsonschema.validate(doc, schema)
     assert doc["summary"] == {"add": 1, "change": 2, "rename": 1, "delete": 1}
     jsonschema.validate(json.loads(jsonr.render_plan(plan_of([]))), schema)
+
+
+def test_json_plan_is_the_document_one_change_a_line_and_fast() -> None:
+    plan = plan_of(same_edit(20_000))
+    started = time.perf_counter()
+    out = jsonr.render_plan(plan)
+    elapsed = time.perf_counter() - started
+    assert json.loads(out) == plan.to_document()
+    assert out.count('\n    {"connector": ') == 20_000  # one compact line per change: diffs cleanly
+    assert elapsed < 5, f"json rendering of 20,000 changes took {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "json", "html"])

@@ -140,6 +140,10 @@ def render_plan(plan: Plan, *, explain: bool = False, full: bool = False, color:
 
 def drift_lines(report: DriftReport) -> list[Line]:
     lines: list[Line] = []
+    for imp in report.imports:  # objects an import could not read are not compared: say so
+        if imp.errors:
+            lines.append(("delete", f"import {imp.connector}: {imp.errors} errors (those objects are not compared)"))
+            lines.extend(("note", f"  {m}") for m in imp.messages)
     for klass, items in report.by_class().items():
         if not items:
             continue
