@@ -20,6 +20,7 @@ object, and flow texts repeated in each would double the state and the export's 
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
 from reconciler.engine.context import Context
@@ -84,30 +85,30 @@ class Outbound:
         self._fresh: dict[int, list[CSObject]] = {}
 
     def run(self) -> None:
-        ids = self.store.dirty_mv_ids()
+        ids = array("q", self.store.dirty_mv_ids())  # 8 bytes an id: a million-object run holds them all
         if not ids:
             return
         done = IdSet()
         todo = ids
-        all_ids: list[int] = []
+        all_ids = array("q")
         while todo:
-            provisioned: set[int] = set()
+            done.update(todo)
+            more: set[int] = set()
             for i in range(0, len(todo), self.ctx.batch):
-                provisioned |= self._objects(todo[i : i + self.ctx.batch])
+                provisioned = self._objects(list(todo[i : i + self.ctx.batch]))
+                if provisioned:
+                    # MV objects referring to the newly provisioned ones (through objects that were
+                    # placeholders) resolve those references now; asked per batch, not for the whole run
+                    src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(provisioned)]
+                    more |= self.store.referrer_mv_ids(src) - done
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
-            done.update(todo)
             all_ids.extend(todo)
-            # MV objects referring to newly provisioned ones now resolve those references
-            more: set[int] = set()
-            if provisioned:
-                src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(provisioned)]
-                more = self.store.referrer_mv_ids(src) - done
             if more:
                 self.store.set_mv_dirty(more, True)
-            todo = sorted(more)
+            todo = array("q", sorted(more))
         for i in range(0, len(all_ids), self.ctx.batch):
-            self._attributes(all_ids[i : i + self.ctx.batch])
+            self._attributes(list(all_ids[i : i + self.ctx.batch]))
             self.store.commit()
             self.ctx.crash.boundary("sync")
 
