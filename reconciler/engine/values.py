@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import ExpressionEvalError
+from reconciler.expressions.values import format_datetime_iso
 
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
@@ -29,12 +30,7 @@ def to_stored(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        text = value.strftime("%Y-%m-%dT%H:%M:%S")
-        if value.microsecond:
-            text += f".{value.microsecond:06d}".rstrip("0")
-        return text + "Z"
+        return format_datetime_iso(value)  # the expression language's form: ISO-8601 UTC with Z
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, float) and value.is_integer():

@@ -61,7 +61,7 @@ class LdifConnector(FileConnector):
     """An LDIF content file as a connected system."""
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        delta_import=True, rename=True, reference_style="dn", whole_file=True
+        delta_import=True, rename=True, reference_style="dn", whole_file=True, hierarchical=True
     )
     typed_records = True
 

@@ -88,6 +88,7 @@ class ExportStage:
         self.connector = ctx.connector(name)
         self.caps = self.connector.capabilities
         self.refs = ctx.ref_attrs(name)
+        self._renamed: list[int] = []  # objects this export renamed
 
     def run(self) -> RunResult:
         result = RunResult(self.name, "export")
@@ -105,7 +106,8 @@ class ExportStage:
             else:
                 for i in range(0, len(pending), self.ctx.batch):
                     self._send(pending[i : i + self.ctx.batch])
-                self._send_followups()
+            self._restage_referrers_of_renamed({o.id for o in pending})  # type: ignore[misc]
+            self._send_followups()
         except ConnectorError as exc:
             result.status = STOPPED_CONNECTIVITY
             result.messages.append(exc.one_line())
@@ -273,6 +275,7 @@ class ExportStage:
             self.result.changed += 1
             if ch.op == "rename" and ch.new_dn:
                 cs.dn = res.dn or ch.new_dn
+                self._renamed.append(cs.id)  # type: ignore[arg-type]
         if defer:
             cs.pending_export = {"op": "update", "attrs": {}, "refs": {k: pe["refs"][k] for k in defer},
                                  "rule": pe.get("rule"), "cause": pe.get("cause")}  # fmt: skip
@@ -280,6 +283,33 @@ class ExportStage:
         else:
             cs.pending_export = None
         saved.append(cs)
+
+    def _restage_referrers_of_renamed(self, sent: set[int]) -> None:
+        """Objects of this connector that name a renamed object by DN hold its old DN: a file does not
+        follow renames as a directory server's referential integrity does, so their references are
+        sent again (with the new DN) in this export."""
+        if not self._renamed or self.caps.reference_style != "dn" or not self.refs:
+            return
+        renamed = set(self._renamed)
+        self._renamed = []
+        referrers = self.store.referrers(renamed) - sent
+        objs = [o for o in self.store.cs_by_ids(referrers).values() if o.connector == self.name and o.kind == 0]
+        held = self.store.refs_of([o.id for o in objs])
+        for cs in objs:
+            by_attr: dict[str, list[int]] = {}
+            for attr, dst in held.get(cs.id, ()):  # type: ignore[arg-type]
+                by_attr.setdefault(attr, []).append(dst)
+            refs = {a: sorted(ids) for a, ids in by_attr.items() if renamed & set(ids) and a in self.refs}
+            pe = cs.pending_export or {"op": "update", "attrs": {}, "refs": {}, "rule": cs.link_rule,
+                                       "cause": "source"}  # fmt: skip
+            pe.setdefault("refs", {})
+            for a, ids in refs.items():
+                pe["refs"].setdefault(a, ids)
+            cs.pending_export = pe
+        if objs:
+            self.store.save_cs_pending(objs)
+            self.store.commit()
+            self._followups = getattr(self, "_followups", []) + objs
 
     def _send_followups(self) -> None:
         """References to objects created in this export, now that they exist."""

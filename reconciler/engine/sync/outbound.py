@@ -107,10 +107,23 @@ class Outbound:
             if more:
                 self.store.set_mv_dirty(more, True)
             todo = array("q", sorted(more))
+        renamed: set[int] = set()
         for i in range(0, len(all_ids), self.ctx.batch):
-            self._attributes(list(all_ids[i : i + self.ctx.batch]))
+            renamed |= self._attributes(list(all_ids[i : i + self.ctx.batch]))
             self.store.commit()
             self.ctx.crash.boundary("sync")
+        # values naming a renamed object by its DN follow it: evaluate the objects that refer to it again
+        rounds = 0
+        while renamed and rounds < 3:
+            src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(renamed)]
+            again = sorted(self.store.referrer_mv_ids(src) - renamed)
+            self.store.set_mv_dirty(again, True)  # committed with the batch: a crash cannot lose them
+            renamed = set()
+            for i in range(0, len(again), self.ctx.batch):
+                renamed |= self._attributes(again[i : i + self.ctx.batch])
+                self.store.commit()
+                self.ctx.crash.boundary("sync")
+            rounds += 1
 
     # ----------------------------------------------------------- helpers
     def _groups(self, mv: MVObject) -> dict[tuple[str, str], list[CompiledRule]]:
@@ -302,7 +315,8 @@ class Outbound:
                 out[flow.target] = (value, rule.name, index, flow.initial_only)
         return out
 
-    def _attributes(self, ids: list[int]) -> None:
+    def _attributes(self, ids: list[int]) -> set[int]:
+        """Phase B for these MV objects; returns those whose objects now have a rename staged."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         fresh = self._fresh
@@ -326,6 +340,7 @@ class Outbound:
                     wanted.update(v if isinstance(v, list) else [v] if v is not None else [])
         ref_cs = store.cs_ids_by_mv(wanted) if wanted else []
         changed: list[CSObject] = []
+        renamed: set[int] = set()
         ref_maps: dict[str, dict[int, int]] = {}
         for mv_id in ids:
             mv = mvs.get(mv_id)
@@ -346,10 +361,13 @@ class Outbound:
                     if cs.pending_export != before or cs.pi_attrs:
                         cs.pi_attrs = None
                         changed.append(cs)
+                        if cs.pending_export and cs.pending_export.get("op") == "rename":
+                            renamed.add(mv_id)
             mv.dirty, mv.retry = False, None
         store.clear_mv_marks(list(mvs))
         if changed:
             store.save_cs_pending(changed)  # only the pending export (and pi_attrs) changed here
+        return renamed
 
     def _ref_map(self, connector: str, ref_cs: list[tuple[int, int, str, int]],
                  cache: dict[str, dict[int, int]]) -> dict[int, int]:  # fmt: skip
@@ -465,7 +483,8 @@ class Outbound:
     def _ref_values(self, ids: RefIds) -> Any:
         """References into an attribute the target does not declare as one: the targets' DNs."""
         objs = self.store.cs_by_ids(list(ids))
-        dns = sorted(o.dn for o in objs.values())
+        # a target with a rename staged is named by its new DN, which is what the export writes
+        dns = sorted((o.pending_export or {}).get("new_dn") or o.dn for o in objs.values())
         return dns or None
 
 
