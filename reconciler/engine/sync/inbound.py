@@ -1,14 +1,19 @@
 """Inbound synchronization of one connector: scope → join → projection → import attribute flow.
 
-Three passes, each committed in batches, each safe to redo after a crash:
+Per batch, in one transaction (so a crash leaves whole batches only):
 
 1. links: every CS object to process (pending import, or all in a full sync) is
-   deleted, disconnected, joined or projected; nothing is cleared yet;
+   deleted, disconnected, joined or projected;
 2. flows: the MV objects of those CS objects are recomputed from all their links
-   (precedence), and the CS objects' pending imports are cleared;
-3. the MV objects that lost a link or whose references moved (``dirty=2``) are
-   recomputed too; one with no inbound link left is deleted, and the objects
-   it was provisioned to are deprovisioned.
+   (precedence), with the CS objects of the batch still in memory, and the
+   pending imports are cleared. An MV object whose reference names an object
+   not linked yet (a manager in a later batch) is marked ``dirty=2``;
+
+then, after the last batch:
+
+3. the MV objects marked ``dirty=2`` (lost a link, references moved or waiting
+   for a later batch) are recomputed; one with no inbound link left is deleted,
+   and the objects it was provisioned to are deprovisioned.
 """
 
 from __future__ import annotations

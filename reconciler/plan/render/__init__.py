@@ -20,7 +20,7 @@ def render_plan(
     color: bool = False,
     artifact: str | None = None,
 ) -> str:
-    """A plan in one of ``FORMATS``; json and html always hold every object (they are the full output)."""
+    """A plan in one of ``FORMATS``; json always holds every object (it is the full output), html too with ``full``."""
     if fmt == "json":
         from reconciler.plan.render import json
 
@@ -28,7 +28,7 @@ def render_plan(
     if fmt == "html":
         from reconciler.plan.render import html
 
-        return html.render_plan(plan, explain=explain)
+        return html.render_plan(plan, explain=explain, full=full)
     if fmt == "md":
         from reconciler.plan.render import markdown
 
