@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 _UNSET = object()
 
 
+def _unbind(variables: dict[str, Any], name: str, saved: Any) -> None:
+    """Give ``name`` back the value it had outside Where/Select/With (or none)."""
+    if saved is _UNSET:
+        variables.pop(name, None)
+    else:
+        variables[name] = saved
+
+
 def _syntax(node: Any, message: str, hint: str | None = None) -> ExpressionSyntaxError:
     return ExpressionSyntaxError(
         f"syntax error at column {node.column}: {message}", column=node.column, hint=hint
@@ -125,10 +133,7 @@ def _where(node: Call, scope: frozenset[str]) -> Fn:
                 if is_truthy("Where", c):
                     out.append(v)
         finally:
-            if saved is _UNSET:
-                ctx.vars.pop(name, None)
-            else:
-                ctx.vars[name] = saved
+            _unbind(ctx.vars, name, saved)
         return out
 
     return where
@@ -158,10 +163,7 @@ def _select(node: Call, scope: frozenset[str]) -> Fn:
                 else:
                     out.append(r)
         finally:
-            if saved is _UNSET:
-                ctx.vars.pop(name, None)
-            else:
-                ctx.vars[name] = saved
+            _unbind(ctx.vars, name, saved)
         return out
 
     return select
@@ -178,10 +180,7 @@ def _with(node: Call, scope: frozenset[str]) -> Fn:
         try:
             return body(attrs, ctx)
         finally:
-            if saved is _UNSET:
-                ctx.vars.pop(name, None)
-            else:
-                ctx.vars[name] = saved
+            _unbind(ctx.vars, name, saved)
 
     return with_
 
