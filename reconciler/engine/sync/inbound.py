@@ -115,9 +115,8 @@ class Inbound:
                 elif cs.sync_error is not None:
                     cs.sync_error = None
                     changed[cs.id] = cs
-            if new_mv:
-                self.store.save_mv(new_mv, new=True)
-                self.ctx.cache_mvs(new_mv)
+            # projected MV objects are written once, by pass 2 below, with their attributes
+            fresh = {mv.id: mv for mv in new_mv}
             self.store.save_cs(changed.values())
             light = [cs for i, cs in linked.items() if i not in changed]
             self.store.save_cs_links(light, clear_pending=True)  # their pending import is processed below
@@ -133,7 +132,7 @@ class Inbound:
             gone = set(deleted)
             kept = {cs.id: cs for cs in batch if cs.id not in gone}
             self.recompute({cs.mv_id for cs in kept.values() if cs.mv_id is not None} - self.done_mv,
-                           known=kept, mark_unresolved=True)  # fmt: skip
+                           known=kept, mark_unresolved=True, fresh=fresh)  # type: ignore[arg-type]  # fmt: skip
             self.store.clear_pending_import([i for i in kept if i not in linked or i in changed])
             self.index.flush()
             self.store.commit()
@@ -229,19 +228,28 @@ class Inbound:
                 self.ctx.crash.boundary("sync")
 
     def recompute(self, mv_ids: set[int], force_outbound: bool = False,
-                  known: dict[int, CSObject] | None = None, mark_unresolved: bool = False) -> None:  # fmt: skip
+                  known: dict[int, CSObject] | None = None, mark_unresolved: bool = False,
+                  fresh: dict[int, MVObject] | None = None) -> None:  # fmt: skip
         """MV objects recomputed from their inbound links; ``known``: CS objects already in memory.
 
         ``mark_unresolved``: an MV object with a reference to an object not linked yet (a manager
         in a later batch) is marked for pass 3, in the same transaction, to resolve it then.
+        ``fresh``: MV objects projected by this batch, not stored yet: their only links are CS objects
+        of ``known`` (nothing else ran since they were made), and they are inserted here, once.
         """
         if not mv_ids:
             return
         store = self.store
-        mvs = self.ctx.load_mvs(mv_ids)
-        inbound = self.ctx.rules.inbound
-        rows = [r for r in store.cs_ids_by_mv(mv_ids) if r[2] in inbound]
         known = known or {}
+        fresh = fresh or {}
+        old_ids = mv_ids - fresh.keys() if fresh else mv_ids
+        mvs = self.ctx.load_mvs(old_ids)
+        inbound = self.ctx.rules.inbound
+        rows = [r for r in store.cs_ids_by_mv(old_ids) if r[2] in inbound] if old_ids else []
+        if fresh:
+            mvs.update((i, m) for i, m in fresh.items() if i in mv_ids)
+            rows += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in known.items()
+                     if cs.mv_id in fresh and cs.connector in inbound]  # fmt: skip
         loaded = store.cs_by_ids([r[1] for r in rows if r[1] not in known])
         linked: dict[int, list[CSObject]] = {}
         for mv_id, cs_id, _, _ in sorted(rows, key=lambda r: r[1]):
@@ -276,6 +284,10 @@ class Inbound:
                 self.index.update(mv, old_entries)
         for mv in changed_mv:
             mv.dirty = bool(mv.dirty)
+        if fresh:
+            gone = set(deleted)
+            store.save_mv([m for i, m in fresh.items() if i not in gone], new=True)
+            changed_mv = [m for m in changed_mv if m.id not in fresh]
         store.save_mv(changed_mv)
         if mark_unresolved and refs:
             waiting = {cs.mv_id for cs in all_cs for _, d in refs.get(cs.id, ()) if ref_mv.get(d) is None}  # type: ignore[arg-type]
@@ -284,18 +296,18 @@ class Inbound:
                 store.set_mv_dirty_level(waiting - set(deleted), RECOMPUTE)
         self.ctx.cache_mvs(m for m in mvs.values() if m.id not in deleted)
         if deleted:
-            store.delete_mv(deleted)
+            store.delete_mv([i for i in deleted if i not in fresh])
             for i in deleted:
                 self.ctx.mv_cache.pop(i, None)
         if errors.items:
             by_id = {cs.id: cs for cs, _ in errors.items}
-            fresh = store.cs_by_ids(by_id)
+            stored = store.cs_by_ids(by_id)
             for cs, message in errors.items:
-                f = fresh.get(cs.id)  # type: ignore[arg-type]
+                f = stored.get(cs.id)  # type: ignore[arg-type]
                 if f is not None:
                     f.sync_error = message
                 self.result.error(cs.dn, message, anchor=cs.anchor, kind="sync-error")
-            store.save_cs(fresh.values())
+            store.save_cs(stored.values())
             self.result.status = COMPLETED_SYNC_ERRORS
 
     def _ref_connectors(self) -> set[str]:

@@ -80,36 +80,45 @@ class Outbound:
         self.result = result
         self.playbook = ctx.playbook
         self._typed: dict[str, dict[str, str]] = {}
-        # MV objects with no outbound link before phase A -> the objects phase A linked to them, so
-        # that phase B need not read them back (bounded, like the MV cache)
-        self._fresh: dict[int, list[CSObject]] = {}
+        # CS objects provisioned by the batch in hand and not stored yet (``_ref_values`` reads them)
+        self._unsaved: dict[int, CSObject] = {}
+        self._plans: dict[str, list[tuple[int, Any, str, bool, bool]]] = {}
 
     def run(self) -> None:
         ids = array("q", self.store.dirty_mv_ids())  # 8 bytes an id: a million-object run holds them all
         if not ids:
             return
+        # every MV object is in the first round (a first or full sync): none can be left to refer to
+        # a newly provisioned object, so the referrer lookups are skipped
+        everything = len(ids) >= self.store.count_mv()
         done = IdSet()
+        settled = IdSet()  # phase A done: their provisioned objects are final for this run
         todo = ids
-        all_ids = array("q")
+        later = array("q")  # phase B waits until every round's phase A is done (a reference was open)
+        renamed: set[int] = set()
         while todo:
             done.update(todo)
             more: set[int] = set()
             for i in range(0, len(todo), self.ctx.batch):
-                provisioned = self._objects(list(todo[i : i + self.ctx.batch]))
-                if provisioned:
+                batch = list(todo[i : i + self.ctx.batch])
+                provisioned, new = self._objects(batch)
+                settled.update(batch)
+                # phase B in the same batch for the objects whose references are all settled
+                staged, waiting = self._attributes(batch, new, settled)
+                renamed |= staged
+                later.extend(waiting)
+                if provisioned and not everything:
                     # MV objects referring to the newly provisioned ones (through objects that were
                     # placeholders) resolve those references now; asked per batch, not for the whole run
                     src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(provisioned)]
                     more |= self.store.referrer_mv_ids(src) - done
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
-            all_ids.extend(todo)
             if more:
                 self.store.set_mv_dirty(more, True)
             todo = array("q", sorted(more))
-        renamed: set[int] = set()
-        for i in range(0, len(all_ids), self.ctx.batch):
-            renamed |= self._attributes(list(all_ids[i : i + self.ctx.batch]))
+        for i in range(0, len(later), self.ctx.batch):
+            renamed |= self._attributes(list(later[i : i + self.ctx.batch]))[0]
             self.store.commit()
             self.ctx.crash.boundary("sync")
         # values naming a renamed object by its DN follow it: evaluate the objects that refer to it again
@@ -120,7 +129,7 @@ class Outbound:
             self.store.set_mv_dirty(again, True)  # committed with the batch: a crash cannot lose them
             renamed = set()
             for i in range(0, len(again), self.ctx.batch):
-                renamed |= self._attributes(again[i : i + self.ctx.batch])
+                renamed |= self._attributes(again[i : i + self.ctx.batch])[0]
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
             rounds += 1
@@ -156,11 +165,12 @@ class Outbound:
         return [r for r in rules if r.in_scope(attrs, member_of)]
 
     # ----------------------------------------------------------- phase A
-    def _objects(self, ids: list[int]) -> set[int]:
+    def _objects(self, ids: list[int]) -> tuple[set[int], dict[int, list[CSObject]]]:
+        """Phase A for these MV objects: the MV ids that provisioned, and the objects they provisioned
+        (MV id -> new CS objects, not stored yet: phase B stores them with their pending export)."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
-        new: list[CSObject] = []
         changed: list[CSObject] = []
         deleted: list[int] = []
         provisioned: set[int] = set()
@@ -195,11 +205,7 @@ class Outbound:
                     if pe.get("op") != "delete":
                         deprovision(self.ctx, existing, changed, deleted, rule_name=existing.link_rule,
                                     keep_link=True)  # fmt: skip
-        record = self.ctx.caching and len(self._fresh) < self.ctx.MV_CACHE_LIMIT
-        if record:
-            for mv_id in ids:
-                if mv_id in mvs and not linked.get(mv_id):
-                    self._fresh[mv_id] = []
+        fresh: dict[int, list[CSObject]] = {}
         for connector, items in wants.items():
             held = store.cs_by_dns(connector, [normalize_dn(dn) for _, _, dn in items])
             taken: set[str] = set()
@@ -229,24 +235,19 @@ class Outbound:
                 if target is None:
                     target = CSObject(connector=connector, object_type=rule.rule.cs_type, dn=dn)
                     target.id = store.new_cs_ids(1)[0]
-                    new.append(target)
+                    fresh.setdefault(mv.id, []).append(target)  # type: ignore[arg-type]
                 else:
                     changed.append(target)
                 target.kind, target.object_type, target.dn = NORMAL, rule.rule.cs_type, dn
                 target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
                 target.pending_export = {"op": "add", "rule": rule.name}
                 provisioned.add(mv.id)  # type: ignore[arg-type]
-                fresh = self._fresh.get(mv.id)  # type: ignore[arg-type]
-                if fresh is not None:
-                    fresh.append(target)
                 self.result.added += 1
-        if new:
-            store.save_cs(new, new=True)
         if changed:
             store.save_cs(changed)
         if deleted:
             store.delete_cs(deleted)
-        return provisioned
+        return provisioned, fresh
 
     def _dn(self, rule: CompiledRule, mv: MVObject, attrs: dict[str, Any]) -> str:
         cfg = self.ctx.config(rule.rule.connector)
@@ -288,63 +289,84 @@ class Outbound:
                  ) -> dict[str, tuple[Any, str, int, bool]]:  # fmt: skip
         """target attribute -> (value, rule, flow, initial_only) by precedence (rules are sorted);
         ``only``: just these targets."""
-        typedef = self.playbook.metaverse.get(mv.object_type)
         out: dict[str, tuple[Any, str, int, bool]] = {}
         for rule in rules:
-            for index, flow in enumerate(rule.flows):
-                if flow.target in out or (only is not None and flow.target not in only):
+            for index, flow, target, initial_only, ref_source in self._flow_plan(rule):
+                if target in out or (only is not None and target not in only):
                     continue  # a lower precedence number already owns it
-                if flow.initial_only and not adding:
+                if initial_only and not adding:
                     continue
-                src_def = typedef.attributes.get(flow.source) if (typedef and flow.source) else None
-                if src_def is not None and src_def.type == "reference" and flow.expr is None:
-                    mv_ids = mv.attrs.get(flow.source)  # type: ignore[arg-type]
-                    out[flow.target] = (RefIds(reference_ids(mv_ids, ref_map)), rule.name, index,
-                                        flow.initial_only)  # fmt: skip
+                if ref_source:
+                    out[target] = (RefIds(reference_ids(mv.attrs.get(flow.source), ref_map)),  # type: ignore[arg-type]
+                                   rule.name, index, initial_only)  # fmt: skip
                     continue
                 try:
                     value = flow.evaluate(attrs)
                 except ReconcilerError as exc:
                     self.result.error(f"{mv.object_type} {mv.guid}", f"sync rule {rule.name!r}, flow to "
-                                      f"{flow.target}: {exc.one_line()}", kind="sync-error")  # fmt: skip
+                                      f"{target}: {exc.one_line()}", kind="sync-error")  # fmt: skip
                     continue
                 if value is IGNORE_THIS_FLOW:
                     continue
                 if value is AUTHORITATIVE_NULL:
                     value = None
-                out[flow.target] = (value, rule.name, index, flow.initial_only)
+                out[target] = (value, rule.name, index, initial_only)
         return out
 
-    def _attributes(self, ids: list[int]) -> set[int]:
-        """Phase B for these MV objects; returns those whose objects now have a rename staged."""
+    def _flow_plan(self, rule: CompiledRule) -> list[tuple[int, Any, str, bool, bool]]:
+        """(index, flow, target, initial_only, flows an MV reference as is) per flow of an outbound rule."""
+        plan = self._plans.get(rule.name)
+        if plan is None:
+            typedef = self.playbook.metaverse.get(rule.rule.mv_type)
+            plan = []
+            for index, flow in enumerate(rule.flows):
+                src = typedef.attributes.get(flow.source) if (typedef and flow.source) else None
+                ref = src is not None and src.type == "reference" and flow.expr is None
+                plan.append((index, flow, flow.target, flow.initial_only, ref))
+            self._plans[rule.name] = plan
+        return plan
+
+    def _attributes(self, ids: list[int], new: dict[int, list[CSObject]] | None = None,
+                    settled: IdSet | None = None) -> tuple[set[int], list[int]]:  # fmt: skip
+        """Phase B for these MV objects; returns those whose objects now have a rename staged, and
+        (with ``settled``) those left for later: a reference names an MV object whose phase A has not
+        run yet, so the object it is provisioned to may not exist yet. ``new``: the objects phase A
+        just provisioned for them, stored here once with their pending export."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
-        fresh = self._fresh
-        linked = store.cs_by_mv([i for i in ids if i not in fresh], self.ctx.rules.outbound_connectors)
-        for i in ids:
-            objs = fresh.pop(i, None)
-            if objs:
-                linked[i] = objs
+        new = new or {}
+        linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
+        for i, objs in new.items():
+            linked.setdefault(i, []).extend(objs)
+        unsaved = {cs.id: cs for objs in new.values() for cs in objs}
+        self._unsaved = unsaved  # type: ignore[assignment]
         targets = [c for objs in linked.values() for c in objs if c.connector in self.ctx.rules.outbound_connectors]
         ref_conns = {n for n in self.ctx.rules.outbound_connectors if self.ctx.ref_attrs(n)}
-        imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns])
+        imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns and c.id not in unsaved])
         # referenced MV objects -> their CS objects per connector
         wanted: set[int] = set()
+        waiting: list[int] = []
         for mv in mvs.values():
             typedef = self.playbook.metaverse.get(mv.object_type)
             if typedef is None:
                 continue
+            mine: list[int] = []
             for name, adef in typedef.attributes.items():
                 if adef.type == "reference":
                     v = mv.attrs.get(name)
-                    wanted.update(v if isinstance(v, list) else [v] if v is not None else [])
+                    mine.extend(v if isinstance(v, list) else [v] if v is not None else [])
+            wanted.update(mine)
+            if settled is not None and any(r not in settled for r in mine):
+                waiting.append(mv.id)  # type: ignore[arg-type]
         ref_cs = store.cs_ids_by_mv(wanted) if wanted else []
+        ref_cs += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in unsaved.items() if cs.mv_id in wanted]
         changed: list[CSObject] = []
         renamed: set[int] = set()
         ref_maps: dict[str, dict[int, int]] = {}
+        later = set(waiting)
         for mv_id in ids:
             mv = mvs.get(mv_id)
-            if mv is None:
+            if mv is None or mv_id in later:
                 continue
             attrs = self._expr_attrs(mv)
             links = linked.get(mv_id, [])
@@ -364,10 +386,14 @@ class Outbound:
                         if cs.pending_export and cs.pending_export.get("op") == "rename":
                             renamed.add(mv_id)
             mv.dirty, mv.retry = False, None
-        store.clear_mv_marks(list(mvs))
+        store.clear_mv_marks([i for i in mvs if i not in later])
+        if unsaved:
+            store.save_cs(unsaved.values(), new=True)
+            changed = [cs for cs in changed if cs.id not in unsaved]
+        self._unsaved = {}
         if changed:
             store.save_cs_pending(changed)  # only the pending export (and pi_attrs) changed here
-        return renamed
+        return renamed, waiting
 
     def _ref_map(self, connector: str, ref_cs: list[tuple[int, int, str, int]],
                  cache: dict[str, dict[int, int]]) -> dict[int, int]:  # fmt: skip
@@ -482,7 +508,8 @@ class Outbound:
 
     def _ref_values(self, ids: RefIds) -> Any:
         """References into an attribute the target does not declare as one: the targets' DNs."""
-        objs = self.store.cs_by_ids(list(ids))
+        objs = self.store.cs_by_ids([i for i in ids if i not in self._unsaved])
+        objs.update((i, self._unsaved[i]) for i in ids if i in self._unsaved)
         # a target with a rename staged is named by its new DN, which is what the export writes
         dns = sorted((o.pending_export or {}).get("new_dn") or o.dn for o in objs.values())
         return dns or None

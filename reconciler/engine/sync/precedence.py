@@ -39,6 +39,20 @@ def in_scope_rules(ctx: Context, cs: CSObject) -> list[CompiledRule]:
     return [r for r in ctx.rules.inbound_for(cs.connector, cs.object_type) if r.in_scope(cs.attrs, member_of)]
 
 
+def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | None, bool]]:
+    """(flow, target, MV type, multivalued (None: not declared), flows a CS reference) per flow."""
+    typedef: ObjectTypeDef | None = ctx.playbook.metaverse.get(rule.rule.mv_type)
+    cs_refs = ctx.ref_attrs(rule.rule.connector)
+    plan = []
+    for flow in rule.flows:
+        adef = typedef.attributes.get(flow.target) if typedef else None
+        mv_type = adef.type if adef else "string"
+        ref_flow = mv_type == "reference" and flow.source is not None and flow.source in cs_refs
+        plan.append((flow, flow.target, mv_type, adef.multivalued if adef else None, ref_flow))
+    rule.plan = plan
+    return plan
+
+
 def compute_attributes(
     ctx: Context,
     mv: MVObject,
@@ -48,7 +62,6 @@ def compute_attributes(
     errors: FlowErrors,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The MV object's attributes from its linked CS objects, and who contributed each."""
-    typedef: ObjectTypeDef | None = ctx.playbook.metaverse.get(mv.object_type)
     best: dict[str, tuple[int, int, int, Any, str]] = {}
     sign = -1 if ctx.mutation == "reverse-precedence" else 1  # tests only  # attr -> (precedence, order, cs_id, value, rule)
     for cs in linked:
@@ -56,24 +69,20 @@ def compute_attributes(
         rules = in_scope_rules(ctx, cs)
         if not rules:
             continue
-        cs_refs = ctx.ref_attrs(cs.connector)
         for rule in rules:
             if rule.rule.mv_type != mv.object_type:
                 continue
             prec = sign * rule.rule.precedence
-            for flow in rule.flows:
-                target = flow.target
+            for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
                 current = best.get(target)
                 if current is not None and current[:3] <= (prec, rule.order, cs.id):
                     continue
-                adef = typedef.attributes.get(target) if typedef else None
-                mv_type = adef.type if adef else "string"
                 try:
-                    if mv_type == "reference" and flow.source is not None and flow.source in cs_refs:
+                    if ref_flow:
                         ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]
                         vals = sorted({i for i in ids if i is not None})
                         value: Any = vals or None
-                        if value is not None and not (adef and adef.multivalued):
+                        if value is not None and not multivalued:
                             value = vals[0]
                     else:
                         value = flow.evaluate(cs.attrs)
@@ -82,9 +91,12 @@ def compute_attributes(
                         if value is not AUTHORITATIVE_NULL:
                             if mv_type == "reference":
                                 continue  # a reference flows only from a reference attribute
-                            value = convert(value if type(value) is not tuple else list(value), mv_type)
-                            if isinstance(value, list) and adef is not None and not adef.multivalued:
-                                value = value[0] if len(value) == 1 else value
+                            if mv_type == "string" and type(value) is str:
+                                pass  # the common case: nothing to convert
+                            else:
+                                value = convert(value if type(value) is not tuple else list(value), mv_type)
+                                if isinstance(value, list) and multivalued is False:
+                                    value = value[0] if len(value) == 1 else value
                 except (ReconcilerError, ValueError) as exc:
                     msg = exc.one_line() if isinstance(exc, ReconcilerError) else str(exc)
                     errors.add(cs, f"sync rule {rule.name!r}, flow to {target}: {msg}")
