@@ -119,10 +119,12 @@ class MetaverseTables:
             out.setdefault(value, set()).add(mv_id)
         return out
 
-    def index_set(self, entries: dict[int, list[tuple[str, str, str]]]) -> None:
-        """Replace the index rows of each MV object with (mv_type, attr, value) entries."""
+    def index_set(self, entries: dict[int, list[tuple[str, str, str]]], unindexed: Iterable[int] = ()) -> None:
+        """Replace the index rows of each MV object with (mv_type, attr, value) entries; ``unindexed``:
+        those known to have no rows yet."""
         c = self._w()
-        c.executemany("DELETE FROM mv_index WHERE mv_id=?", [(i,) for i in entries])
+        skip = set(unindexed)
+        c.executemany("DELETE FROM mv_index WHERE mv_id=?", [(i,) for i in entries if i not in skip])
         c.executemany(
             "INSERT INTO mv_index (mv_type, attr, value, mv_id) VALUES (?, ?, ?, ?)",
             [(t, a, v, i) for i, rows in entries.items() for t, a, v in rows],

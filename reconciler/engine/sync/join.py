@@ -32,6 +32,7 @@ class JoinIndex:
         self._mem: dict[tuple[str, str], Table] = {}
         self._entries: dict[int, list[tuple[str, str, str]]] = {}  # current entries of MV objects changed
         self._pending: dict[int, list[tuple[str, str, str]]] = {}  # to write
+        self._unindexed: set[int] = set()  # of those, the ones with no rows in the store yet
 
     def _table(self, mv_type: str, attr: str) -> Table:
         key = (mv_type, attr)
@@ -74,6 +75,8 @@ class JoinIndex:
                 _discard(self._mem.get((t, a)), v, mv.id)
             for t, a, v in new:
                 _add(self._table(t, a), v, mv.id)
+        if old == [] and mv.id not in self._pending:
+            self._unindexed.add(mv.id)  # nothing to delete first (a projected object)
         self._pending[mv.id] = new
 
     def remove(self, mv_id: int, old: list[tuple[str, str, str]]) -> None:
@@ -81,11 +84,13 @@ class JoinIndex:
             for t, a, v in old:
                 _discard(self._mem.get((t, a)), v, mv_id)
         self._pending[mv_id] = []
+        self._unindexed.discard(mv_id)
 
     def flush(self) -> None:
         if self._pending:
-            self.store.index_set(self._pending)
+            self.store.index_set(self._pending, self._unindexed)
             self._pending = {}
+            self._unindexed = set()
 
 
 # A preloaded table maps a value to one MV id (nearly always) or to a set of them: a million

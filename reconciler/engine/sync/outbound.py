@@ -101,10 +101,10 @@ class Outbound:
             more: set[int] = set()
             for i in range(0, len(todo), self.ctx.batch):
                 batch = list(todo[i : i + self.ctx.batch])
-                provisioned, new = self._objects(batch)
+                provisioned, linked = self._objects(batch)
                 settled.update(batch)
                 # phase B in the same batch for the objects whose references are all settled
-                staged, waiting = self._attributes(batch, new, settled)
+                staged, waiting = self._attributes(batch, linked, settled)
                 renamed |= staged
                 later.extend(waiting)
                 if provisioned and not everything:
@@ -166,8 +166,9 @@ class Outbound:
 
     # ----------------------------------------------------------- phase A
     def _objects(self, ids: list[int]) -> tuple[set[int], dict[int, list[CSObject]]]:
-        """Phase A for these MV objects: the MV ids that provisioned, and the objects they provisioned
-        (MV id -> new CS objects, not stored yet: phase B stores them with their pending export)."""
+        """Phase A for these MV objects: the MV ids that provisioned, and every object linked to them
+        now (MV id -> CS objects of outbound connectors; those just provisioned are not stored yet:
+        phase B stores them with their pending export)."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
@@ -238,6 +239,7 @@ class Outbound:
                     fresh.setdefault(mv.id, []).append(target)  # type: ignore[arg-type]
                 else:
                     changed.append(target)
+                    linked.setdefault(mv.id, []).append(target)  # type: ignore[arg-type]
                 target.kind, target.object_type, target.dn = NORMAL, rule.rule.cs_type, dn
                 target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
                 target.pending_export = {"op": "add", "rule": rule.name}
@@ -247,7 +249,12 @@ class Outbound:
             store.save_cs(changed)
         if deleted:
             store.delete_cs(deleted)
-        return provisioned, fresh
+            gone = set(deleted)
+            linked = {i: [c for c in objs if c.id not in gone] for i, objs in linked.items()}
+        for i, objs in fresh.items():
+            linked.setdefault(i, []).extend(objs)
+        self._unsaved = {cs.id: cs for objs in fresh.values() for cs in objs}  # type: ignore[misc]
+        return provisioned, linked
 
     def _dn(self, rule: CompiledRule, mv: MVObject, attrs: dict[str, Any]) -> str:
         cfg = self.ctx.config(rule.rule.connector)
@@ -326,20 +333,19 @@ class Outbound:
             self._plans[rule.name] = plan
         return plan
 
-    def _attributes(self, ids: list[int], new: dict[int, list[CSObject]] | None = None,
+    def _attributes(self, ids: list[int], linked: dict[int, list[CSObject]] | None = None,
                     settled: IdSet | None = None) -> tuple[set[int], list[int]]:  # fmt: skip
         """Phase B for these MV objects; returns those whose objects now have a rename staged, and
         (with ``settled``) those left for later: a reference names an MV object whose phase A has not
-        run yet, so the object it is provisioned to may not exist yet. ``new``: the objects phase A
-        just provisioned for them, stored here once with their pending export."""
+        run yet, so the object it is provisioned to may not exist yet. ``linked``: what phase A of the
+        same batch returned (the objects it provisioned are stored here, once, with their pending
+        export); without it the links are read from the store."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
-        new = new or {}
-        linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
-        for i, objs in new.items():
-            linked.setdefault(i, []).extend(objs)
-        unsaved = {cs.id: cs for objs in new.values() for cs in objs}
-        self._unsaved = unsaved  # type: ignore[assignment]
+        if linked is None:
+            linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
+            self._unsaved = {}
+        unsaved = self._unsaved
         targets = [c for objs in linked.values() for c in objs if c.connector in self.ctx.rules.outbound_connectors]
         ref_conns = {n for n in self.ctx.rules.outbound_connectors if self.ctx.ref_attrs(n)}
         imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns and c.id not in unsaved])
