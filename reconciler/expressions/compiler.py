@@ -266,6 +266,35 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn]) -> Fn:
 
         return call1
 
+    if n in (2, 3) and scalar == list(range(n)):
+        # two or three single-valued arguments (Replace, Left, Mid, IIF's kin): the common calls of
+        # flows, without building argument lists when no value is multi-valued
+        f0, f1 = argfns[0], argfns[1]
+        f2 = argfns[2] if n == 3 else None
+        c0, c1 = checkers[0], checkers[1]
+        c2 = checkers[2] if n == 3 else None
+
+        def call_n(attrs: Mapping[str, Any], ctx: Context) -> Any:
+            a = f0(attrs, ctx)
+            b = f1(attrs, ctx)
+            c = f2(attrs, ctx) if f2 is not None else None
+            if type(a) is list or type(b) is list or type(c) is list:
+                args = [a, b] if f2 is None else [a, b, c]
+                return run_broadcast(args, [i for i in scalar if type(args[i]) is list])
+            if propagate_null and (a is None or b is None or (f2 is not None and c is None)):
+                return None
+            if c0 is not None:
+                a = c0(name, 0, a)
+            if c1 is not None:
+                b = c1(name, 1, b)
+            if f2 is None:
+                return impl(a, b)
+            if c2 is not None:
+                c = c2(name, 2, c)
+            return impl(a, b, c)
+
+        return call_n
+
     def call(attrs: Mapping[str, Any], ctx: Context) -> Any:
         args = [f(attrs, ctx) for f in argfns]
         lists = [i for i in scalar if type(args[i]) is list]

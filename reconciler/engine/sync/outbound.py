@@ -298,6 +298,7 @@ class Outbound:
         ``only``: just these targets."""
         out: dict[str, tuple[Any, str, int, bool]] = {}
         for rule in rules:
+            rname = rule.name
             for index, flow, target, initial_only, ref_source in self._flow_plan(rule):
                 if target in out or (only is not None and target not in only):
                     continue  # a lower precedence number already owns it
@@ -305,7 +306,7 @@ class Outbound:
                     continue
                 if ref_source:
                     out[target] = (RefIds(reference_ids(mv.attrs.get(flow.source), ref_map)),  # type: ignore[arg-type]
-                                   rule.name, index, initial_only)  # fmt: skip
+                                   rname, index, initial_only)  # fmt: skip
                     continue
                 try:
                     value = flow.evaluate(attrs)
@@ -317,7 +318,7 @@ class Outbound:
                     continue
                 if value is AUTHORITATIVE_NULL:
                     value = None
-                out[target] = (value, rule.name, index, initial_only)
+                out[target] = (value, rname, index, initial_only)
         return out
 
     def _flow_plan(self, rule: CompiledRule) -> list[tuple[int, Any, str, bool, bool]]:
