@@ -116,7 +116,11 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
         before = None if op == "add" else sorted(str(v) for v in held.get(name, []) if v is not None)
         items.append((name, before or None, after or None, True))
     for name, before, after, is_ref in sorted(items, key=lambda x: x[0].lower()):
-        rule, flow = (arule.get(name) or [None, None])[:2]
+        given = arule.get(name)
+        if isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)
+            rule, flow = change.rule, given
+        else:
+            rule, flow = (given or [None, None])[:2]
         if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
             flow = labels.get((rule, flow))
         multi = is_ref and ((isinstance(after, list) and len(after) != 1) or isinstance(before, list))

@@ -13,8 +13,8 @@ B. attribute level: per target CS object, desired values by precedence among
 The pending export (``CSObject.pending_export``) is a dict:
 ``op`` (add, update, rename, delete), ``new_dn``, ``attrs`` (name → value;
 None clears), ``refs`` (reference attributes: name → target CS ids), ``acause``
-and ``arule`` (per attribute: cause, and [rule, index of the flow in the rule]; an add's attributes
-all share the change's cause), ``rule``, ``cause``. Compact on purpose: a first sync stages one per
+and ``arule`` (per attribute: cause, and [rule, index of the flow in the rule] — the index alone when
+the rule is the change's ``rule``; an add's attributes all share the change's cause), ``rule``, ``cause``. Compact on purpose: a first sync stages one per
 object, and flow texts repeated in each would double the state and the export's memory.
 """
 
@@ -441,7 +441,7 @@ class Outbound:
                 stored = to_stored(value)
                 if stored is not None:
                     pe["attrs"][name] = stored
-                pe["arule"][name] = [rule, flow]
+                pe["arule"][name] = flow if rule == cs.link_rule else [rule, flow]
             if deps:
                 pe["deps"] = deps  # export order: what this object references goes first
             return pe
@@ -500,7 +500,11 @@ class Outbound:
         pe["op"] = "rename" if new_dn else "update"
         if new_dn:
             pe["new_dn"] = new_dn
-        pe["rule"] = cs.link_rule or (rules[0].name if rules else None)
+        pe["rule"] = own = cs.link_rule or (rules[0].name if rules else None)
+        arule = pe["arule"]
+        for name, (rule, flow) in arule.items():
+            if rule == own:
+                arule[name] = flow
         for c in ("unconfirmed", "out-of-band", "source"):
             if c in causes:
                 pe["cause"] = c
