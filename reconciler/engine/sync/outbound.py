@@ -101,10 +101,11 @@ class Outbound:
             more: set[int] = set()
             for i in range(0, len(todo), self.ctx.batch):
                 batch = list(todo[i : i + self.ctx.batch])
-                provisioned, linked = self._objects(batch)
+                provisioned, linked, mvs = self._objects(batch)
                 settled.update(batch)
                 # phase B in the same batch for the objects whose references are all settled
-                staged, waiting = self._attributes(batch, linked, settled)
+                staged, waiting = self._attributes(batch, linked, settled, mvs)
+                del linked, mvs
                 renamed |= staged
                 later.extend(waiting)
                 if provisioned and not everything:
@@ -165,10 +166,10 @@ class Outbound:
         return [r for r in rules if r.in_scope(attrs, member_of)]
 
     # ----------------------------------------------------------- phase A
-    def _objects(self, ids: list[int]) -> tuple[set[int], dict[int, list[CSObject]]]:
-        """Phase A for these MV objects: the MV ids that provisioned, and every object linked to them
-        now (MV id -> CS objects of outbound connectors; those just provisioned are not stored yet:
-        phase B stores them with their pending export)."""
+    def _objects(self, ids: list[int]) -> tuple[set[int], dict[int, list[CSObject]], dict[int, MVObject]]:
+        """Phase A for these MV objects: the MV ids that provisioned, every object linked to them now
+        (MV id -> CS objects of outbound connectors; those just provisioned are not stored yet: phase B
+        stores them with their pending export), and the MV objects (phase B reuses them)."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
@@ -254,7 +255,7 @@ class Outbound:
         for i, objs in fresh.items():
             linked.setdefault(i, []).extend(objs)
         self._unsaved = {cs.id: cs for objs in fresh.values() for cs in objs}  # type: ignore[misc]
-        return provisioned, linked
+        return provisioned, linked, mvs
 
     def _dn(self, rule: CompiledRule, mv: MVObject, attrs: dict[str, Any]) -> str:
         cfg = self.ctx.config(rule.rule.connector)
@@ -335,14 +336,16 @@ class Outbound:
         return plan
 
     def _attributes(self, ids: list[int], linked: dict[int, list[CSObject]] | None = None,
-                    settled: IdSet | None = None) -> tuple[set[int], list[int]]:  # fmt: skip
+                    settled: IdSet | None = None, mvs: dict[int, MVObject] | None = None
+                    ) -> tuple[set[int], list[int]]:  # fmt: skip
         """Phase B for these MV objects; returns those whose objects now have a rename staged, and
         (with ``settled``) those left for later: a reference names an MV object whose phase A has not
         run yet, so the object it is provisioned to may not exist yet. ``linked``: what phase A of the
         same batch returned (the objects it provisioned are stored here, once, with their pending
         export); without it the links are read from the store."""
         store = self.store
-        mvs = self.ctx.load_mvs(ids)
+        if mvs is None:
+            mvs = self.ctx.load_mvs(ids)
         if linked is None:
             linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
             self._unsaved = {}
@@ -353,18 +356,18 @@ class Outbound:
         # referenced MV objects -> their CS objects per connector
         wanted: set[int] = set()
         waiting: list[int] = []
-        for mv in mvs.values():
-            typedef = self.playbook.metaverse.get(mv.object_type)
+        for one in mvs.values():
+            typedef = self.playbook.metaverse.get(one.object_type)
             if typedef is None:
                 continue
             mine: list[int] = []
             for name, adef in typedef.attributes.items():
                 if adef.type == "reference":
-                    v = mv.attrs.get(name)
+                    v = one.attrs.get(name)
                     mine.extend(v if isinstance(v, list) else [v] if v is not None else [])
             wanted.update(mine)
             if settled is not None and any(r not in settled for r in mine):
-                waiting.append(mv.id)  # type: ignore[arg-type]
+                waiting.append(one.id)  # type: ignore[arg-type]
         ref_cs = store.cs_ids_by_mv(wanted) if wanted else []
         ref_cs += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in unsaved.items() if cs.mv_id in wanted]
         changed: list[CSObject] = []
