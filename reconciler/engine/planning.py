@@ -117,12 +117,14 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
         items.append((name, before or None, after or None, True))
     for name, before, after, is_ref in sorted(items, key=lambda x: x[0].lower()):
         given = arule.get(name)
+        rule: str | None
+        flow: Any
         if isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)
             rule, flow = change.rule, given
         else:
             rule, flow = (given or [None, None])[:2]
         if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
-            flow = labels.get((rule, flow))
+            flow = labels.get((rule, flow))  # type: ignore[arg-type]
         multi = is_ref and ((isinstance(after, list) and len(after) != 1) or isinstance(before, list))
         multi = multi or isinstance(after, list) or isinstance(before, list)
         delta = AttributeDelta(

@@ -22,6 +22,20 @@ CS_UPDATE = (
     "hash=?, pending_import=?, pi_attrs=?, pending_export=?, export_memory=?, export_state=?, mv_id=?, "
     "link_kind=?, link_rule=?, import_error=?, export_error=?, sync_error=?, resync=? WHERE id=?"
 )
+# What an import reads of an object it may skip or confirm without loading it (sqlite_cs.cs_import_rows):
+# (id, hash, kind, object_type, dn, busy, pending_import, import_error, export_state, attrs, export_memory);
+# busy as in cs_light_by_anchors; attrs and export_memory (JSON text) only when export memory is held.
+IMPORT_ROW_COLS = (
+    "id, hash, kind, object_type, dn, (pending_import IS NOT NULL OR export_memory IS NOT NULL OR import_error IS "
+    "NOT NULL OR export_state = 'in-flight'), pending_import, import_error, export_state, "
+    "CASE WHEN export_memory IS NOT NULL THEN attrs END, export_memory"
+)
+ImportRow = tuple[Any, ...]
+# an object whose later columns (pending export onwards) hold their defaults: NULL, and resync 0
+CS_INSERT_IMPORTED = (
+    "INSERT INTO cs (id, connector, guid, object_type, dn, dn_norm, anchor, key_norm, kind, attrs, hash, "
+    f"pending_import, pi_attrs) VALUES ({','.join('?' * 13)})"
+)
 MV_COLS = "id, guid, object_type, attrs, contrib, dirty, retry"
 CHUNK = 900  # parameters per IN (...) list
 
@@ -65,6 +79,14 @@ def cs_values(o: CSObject) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def cs_imported_values(o: CSObject) -> tuple[Any, ...]:
+    """The values of CS_INSERT_IMPORTED."""
+    return (
+        o.id, o.connector, o.guid, o.object_type, o.dn, o.dn_norm, o.anchor, o.key_norm, o.kind, dumps(o.attrs),
+        o.hash, o.pending_import, dumps_opt(o.pi_attrs),
+    )  # fmt: skip
+
+
 def mv_from_row(r: Sequence[Any]) -> MVObject:
     return MVObject(
         id=r[0], guid=r[1], object_type=r[2], attrs=loads(r[3]), contrib=loads(r[4]),
@@ -73,6 +95,7 @@ def mv_from_row(r: Sequence[Any]) -> MVObject:
 
 
 def chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    # callers pass strings sorted: neighbouring keys share index and table pages, so lookups stay in cache
     buf: list[Any] = []
     for v in values:
         buf.append(v)

@@ -156,7 +156,8 @@ class CsvConnector(FileConnector):
                 clean = sep not in "\x1f".join(row)
             except TypeError:  # a list: a multi-valued cell
                 clean = False
-            rows.append(row if clean else [format_cell(get(name), sep) for name in header])
+            # else format only the cells that need it (a reference is a list of one value)
+            rows.append(row if clean else [c if type(c) is str and sep not in c else format_cell(c, sep) for c in row])
         writer.writerows(rows)
 
     def check_attributes(self, attributes: Mapping[str, Any]) -> None:

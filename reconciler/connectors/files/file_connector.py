@@ -325,6 +325,10 @@ class FileConnector(Connector, abc.ABC):
             if type(value) is str:  # the common case needs no conversion
                 if value:
                     out[name] = value
+            elif type(value) is list and all(type(v) is str for v in value):  # text values (references)
+                items = [v for v in value if v]
+                if items:
+                    out[name] = items
             elif value is not None:
                 value = convert(value)
                 if value is not None:

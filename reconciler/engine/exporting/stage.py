@@ -96,7 +96,8 @@ class ExportStage:
         result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
         self.result = result
         pending: list[CSObject] = []
-        for batch in self.store.iter_cs(self.name, "pending_export", self.ctx.batch):
+        # light objects (no attributes, no plan-only members): every write of this stage names its columns
+        for batch in self.store.iter_cs_exports(self.name, self.ctx.batch):
             pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
         pending = dependency_order(pending)
         result.total = len(pending)
@@ -127,28 +128,26 @@ class ExportStage:
         ids = {i for o in objs for ids in ((o.pending_export or {}).get("refs") or {}).values() for i in ids}
         return ref_targets(self.store, self.refs, ids) if ids else {}
 
-    def _ref_value(self, attr: str, target: RefTargetView) -> Any:
-        """The target as this connector names it: its key (imported, else pending, else exported and
-        not yet confirmed), its anchor, or its DN (the new one when a rename is pending)."""
-        rt = self.refs.get(attr)
-        by = rt.by if rt else "dn"
-        if by == "key":
-            key = rt.key if rt else None
-            return target.keys.get(key) if key else None
-        if by == "anchor":
-            return target.anchor
-        return target.new_dn or target.dn
-
     def _translate(self, cs: CSObject, targets: dict[int, RefTargetView], defer: dict[str, list[int]]
                    ) -> dict[str, Any]:  # fmt: skip
         out: dict[str, Any] = {}
         for attr, ids in ((cs.pending_export or {}).get("refs") or {}).items():
             values = []
+            rt = self.refs.get(attr)
+            by = rt.by if rt else "dn"
+            key = rt.key if rt else None
             for i in ids:
                 t = targets.get(i)
-                if t is None or (t.kind == PLACEHOLDER and self.refs.get(attr) and self.refs[attr].by == "anchor"):
+                if t is None or (by == "anchor" and t.kind == PLACEHOLDER):
                     continue
-                v = self._ref_value(attr, t)
+                # the target as this connector names it: its key (imported, else pending, else exported and
+                # not yet confirmed), its anchor, or its DN (the new one when a rename is pending)
+                if by == "key":
+                    v = t.keys.get(key) if key else None
+                elif by == "anchor":
+                    v = t.anchor
+                else:
+                    v = t.new_dn or t.dn
                 if v is None:
                     defer.setdefault(attr, []).append(i)  # created later in this export: set it then
                     continue
@@ -161,16 +160,16 @@ class ExportStage:
                 ) -> ExportChange:  # fmt: skip
         pe = cs.pending_export or {}
         op = pe.get("op", "update")
-        refs = self._translate(cs, targets, defer) if op != "delete" else {}
-        attrs = dict(pe.get("attrs") or {})
+        if op == "delete":
+            return ExportChange("delete", cs.dn, cs.object_type, anchor=cs.anchor, key=cs.id)
+        refs = self._translate(cs, targets, defer) if pe.get("refs") else {}
+        attrs = pe.get("attrs") or {}
         if op == "add":
             full = {k: v for k, v in attrs.items() if v is not None}
             for k, v in refs.items():
                 if v:
                     full[k] = v
             return ExportChange("add", cs.dn, cs.object_type, anchor=cs.anchor, attributes=full, key=cs.id)
-        if op == "delete":
-            return ExportChange("delete", cs.dn, cs.object_type, anchor=cs.anchor, key=cs.id)
         changes = [AttributeChange(k, replace=v) for k, v in attrs.items()]
         changes += [AttributeChange(k, replace=v or None) for k, v in refs.items()]
         return ExportChange(op, cs.dn, cs.object_type, anchor=cs.anchor, new_dn=pe.get("new_dn"),
@@ -212,16 +211,23 @@ class ExportStage:
             self.store.commit()
             raise
         by_key = {r.key: r for r in results}
+        stored = {cs.id: (cs.dn, cs.anchor) for cs in objs}  # DN and anchor as the store holds them now
         saved: list[CSObject] = []
+        whole: list[CSObject] = []
         deleted: list[int] = []
         followups: list[CSObject] = []
         for cs, ch in zip(objs, changes):
             res = by_key.get(cs.id) or ExportResult(cs.id, ok=False, error="the connector returned no result")
-            self._apply(cs, ch, res, deferred.get(cs.id), saved, deleted, followups)  # type: ignore[arg-type]
+            self._apply(cs, ch, res, deferred.get(cs.id), saved, whole, deleted, followups)  # type: ignore[arg-type]
+        # results touch only the export columns (the fewer, the cheaper), except a deleted object kept as a
+        # placeholder, which _apply read whole
+        if whole:
+            self.store.save_cs(whole)
         if saved:
-            # results touch only the export columns, except a deleted object kept as a placeholder
-            self.store.save_cs([cs for cs in saved if cs.kind == PLACEHOLDER])
-            self.store.save_cs_exported([cs for cs in saved if cs.kind != PLACEHOLDER])
+            self.store.save_cs_export_failed([cs for cs in saved if cs.export_error is not None])
+            done = [cs for cs in saved if cs.export_error is None]
+            self.store.save_cs_export_sent([cs for cs in done if stored[cs.id] == (cs.dn, cs.anchor)])
+            self.store.save_cs_exported([cs for cs in done if stored[cs.id] != (cs.dn, cs.anchor)])
         if deleted:
             self.store.delete_cs(deleted)
         self.store.commit()
@@ -230,7 +236,8 @@ class ExportStage:
         self._followups = getattr(self, "_followups", []) + followups
 
     def _apply(self, cs: CSObject, ch: ExportChange, res: ExportResult, defer: dict[str, list[int]] | None,
-               saved: list[CSObject], deleted: list[int], followups: list[CSObject]) -> None:  # fmt: skip
+               saved: list[CSObject], whole: list[CSObject], deleted: list[int], followups: list[CSObject]
+               ) -> None:  # fmt: skip
         pe = cs.pending_export or {}
         if not res.ok:
             cs.export_error = res.error or "export failed"
@@ -246,9 +253,11 @@ class ExportStage:
         if ch.op == "delete":
             self.result.deleted += 1
             if self.store.referrers([cs.id]):
+                cs = self.store.cs_by_ids([cs.id])[cs.id]  # the whole object: it is written whole
                 cs.kind, cs.attrs, cs.hash, cs.anchor, cs.pending_export = PLACEHOLDER, {}, None, None, None
                 cs.export_memory, cs.export_state, cs.mv_id, cs.link_kind = None, None, None, None
-                saved.append(cs)
+                cs.export_error = None
+                whole.append(cs)
             else:
                 deleted.append(cs.id)  # type: ignore[arg-type]
             return

@@ -29,42 +29,55 @@ class ReferenceResolver:
         self.ctx = ctx
         self.store = ctx.store
         self.new_placeholders: list[CSObject] = []
-        # (connector, by, lookup key) -> cs id, for this run
-        self.known: dict[tuple[str, str, str], int] = {}
+        # (connector, by) -> lookup key -> cs id, for this batch (one map per target: no tuple per value)
+        self.known: dict[tuple[str, str], dict[str, int]] = {}
+
+    def _map(self, connector: str, by: str) -> dict[str, int]:
+        found = self.known.get((connector, by))
+        if found is None:
+            found = self.known[(connector, by)] = {}
+        return found
 
     def remember(self, obj: CSObject) -> None:
         """An object of this batch is a possible target for references in the same batch."""
         assert obj.id is not None
-        self.known[(obj.connector, "dn", obj.dn_norm)] = obj.id
+        self._map(obj.connector, "dn")[obj.dn_norm] = obj.id
         if obj.anchor is not None:
-            self.known[(obj.connector, "anchor", obj.anchor)] = obj.id
+            self._map(obj.connector, "anchor")[obj.anchor] = obj.id
         if obj.key_norm is not None:
-            self.known[(obj.connector, "key", obj.key_norm)] = obj.id
+            self._map(obj.connector, "key")[obj.key_norm] = obj.id
 
     def resolve(self, pending: list[tuple[CSObject, dict[str, RefTarget]]]) -> dict[int, list[tuple[str, int]]]:
         """cs_ref rows for every object in ``pending`` (its old rows are replaced)."""
         wanted: dict[tuple[str, str], set[str]] = {}
+        todo: list[tuple[int, list[tuple[str, RefTarget, list[str], list[str]]]]] = []
         for obj, refs in pending:
+            items = []
             for attr, target in refs.items():
-                for v in _values(obj.attrs.get(attr)):
-                    k = lookup_key(target, v)
-                    if (target.connector, target.by, k) not in self.known:
-                        wanted.setdefault((target.connector, target.by), set()).add(k)
-        for (connector, by), keys in wanted.items():
+                values = _values(obj.attrs.get(attr))
+                if not values:
+                    continue
+                keys = [v.casefold() for v in values] if target.by == "key" else [lookup_key(target, v) for v in values]
+                known = self._map(target.connector, target.by)
+                missing = [k for k in keys if k not in known]
+                if missing:
+                    wanted.setdefault((target.connector, target.by), set()).update(missing)
+                items.append((attr, target, values, keys))
+            todo.append((obj.id, items))  # type: ignore[arg-type]
+        for (connector, by), wanted_keys in wanted.items():
             column = {"dn": "dn_norm", "key": "key_norm", "anchor": "anchor"}[by]
-            for k, cs_id in self.store.cs_ids_by(connector, column, keys).items():
-                self.known[(connector, by, k)] = cs_id
+            self._map(connector, by).update(self.store.cs_ids_by(connector, column, wanted_keys))
         out: dict[int, list[tuple[str, int]]] = {}
-        for obj, refs in pending:
+        for obj_id, items in todo:
             rows: list[tuple[str, int]] = []
-            for attr, target in refs.items():
-                for v in _values(obj.attrs.get(attr)):
-                    k = lookup_key(target, v)
-                    dst = self.known.get((target.connector, target.by, k))
+            for attr, target, values, keys in items:
+                known = self._map(target.connector, target.by)
+                for v, k in zip(values, keys):
+                    dst = known.get(k)
                     if dst is None:
                         dst = self._placeholder(target, v, k)
                     rows.append((attr, dst))
-            out[obj.id] = rows  # type: ignore[index]
+            out[obj_id] = rows
         return out
 
     def _placeholder(self, target: RefTarget, value: str, k: str) -> int:
@@ -78,7 +91,7 @@ class ReferenceResolver:
         ph.id = self.store.new_cs_ids(1)[0]
         self.new_placeholders.append(ph)
         self.remember(ph)
-        self.known[(target.connector, target.by, k)] = ph.id
+        self._map(target.connector, target.by)[k] = ph.id
         return ph.id
 
     def parent_placeholders(self, connector: str, dns: list[str], base: str | None) -> None:
@@ -93,13 +106,14 @@ class ReferenceResolver:
                 if base_norm is not None and (pn == base_norm or not pn.endswith(base_norm)):
                     break
                 parents.setdefault(pn, parent)
-        todo = {pn: p for pn, p in parents.items() if (connector, "dn", pn) not in self.known}
+        known = self._map(connector, "dn")
+        todo = {pn: p for pn, p in parents.items() if pn not in known}
         if not todo:
             return
         found = self.store.cs_by_dns(connector, todo)
         for pn, parent in todo.items():
             if pn in found:
-                self.known[(connector, "dn", pn)] = found[pn][0].id  # type: ignore[assignment]
+                known[pn] = found[pn][0].id  # type: ignore[assignment]
             else:
                 self._placeholder(RefTarget(connector, "dn"), parent, pn)
 

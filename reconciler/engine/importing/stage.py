@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base i
 from reconciler.connectors.base import ImportedObject
 from reconciler.engine.context import Context
 from reconciler.engine.idset import IdSet
+from reconciler.engine.importing.confirm import LightConfirm, light_confirm
 from reconciler.engine.importing.references import ReferenceResolver
 from reconciler.engine.objects import (
     AWAITING,
@@ -35,6 +37,7 @@ from reconciler.engine.runs import COMPLETED_IMPORT_ERRORS, STOPPED_CONNECTIVITY
 from reconciler.engine.values import same, to_stored
 from reconciler.errors import ConnectorError
 from reconciler.plan.model import ImportSummary
+from reconciler.store.rows import ImportRow
 
 
 def content_hash(obj: ImportedObject, attrs: dict[str, Any]) -> str:
@@ -49,7 +52,7 @@ def content_hash(obj: ImportedObject, attrs: dict[str, Any]) -> str:
 class ImportStage:
     def __init__(self, ctx: Context, name: str) -> None:
         self.ctx = ctx
-        self.store = ctx.store
+        self.store: Any = ctx.store  # the SQLite store: its light reads and writes are not in StateStore
         self.name = name
         self.config = ctx.config(name)
         self.connector = ctx.connector(name)
@@ -112,19 +115,18 @@ class ImportStage:
         return result
 
     # ----------------------------------------------------------- batches
-    def _unchanged(self, objs: list[ImportedObject]) -> list[ImportedObject]:
+    def _unchanged(self, objs: list[ImportedObject], rows: dict[str, ImportRow]) -> list[ImportedObject]:
         """Drop the objects whose stored copy has the same content and nothing waiting on it (no
         export memory to confirm, no error to clear), reading a few columns instead of whole objects:
         what makes a delta cost what changed."""
-        light = self.store.cs_light_by_anchors(self.name, [o.anchor for o in objs if o.anchor is not None])
-        if not light:
+        if not rows:
             return objs
         rest = []
         seen, seen_anchors = self.seen, self.seen_anchors
         for obj in objs:
-            row = light.get(obj.anchor) if obj.anchor is not None else None
+            row = rows.get(obj.anchor) if obj.anchor is not None else None
             if row is not None and obj.error is None and obj.change != "delete" and obj.anchor not in seen_anchors:
-                cs_id, digest, kind, object_type, dn, busy = row
+                cs_id, digest, kind, object_type, dn, busy = row[:6]
                 if not busy and kind == NORMAL and object_type == obj.object_type and dn == obj.dn:
                     mine = getattr(obj, "content_hash", None) or content_hash(obj, _stored_attrs(obj))
                     if mine == digest:
@@ -135,23 +137,68 @@ class ImportStage:
             rest.append(obj)
         return rest
 
+    def _light(self, objs: list[ImportedObject], rows: dict[str, ImportRow], dups: set[str]
+               ) -> dict[str, LightConfirm]:  # fmt: skip
+        """The objects a confirming import writes lightly (see confirm.py), by anchor: matched by an anchor
+        that one stored object and one record of this batch hold."""
+        if self.ctx.mutation == "ignore-export-memory" or not any(r[10] is not None for r in rows.values()):
+            return {}
+        counts = Counter(o.anchor for o in objs)
+        out: dict[str, LightConfirm] = {}
+        for obj in objs:
+            a = obj.anchor
+            if a is None or obj.error is not None or obj.change == "delete" or counts[a] != 1:
+                continue
+            row = rows.get(a)
+            if row is None or row[10] is None or a in dups or a in self.seen_anchors:
+                continue
+            attrs = _stored_attrs(obj)
+            digest = getattr(obj, "content_hash", None) or content_hash(obj, attrs)
+            key_norm = _key_of(attrs, self.key_attr) if self.key_attr else None
+            lc = light_confirm(self.name, obj, row, attrs, digest, key_norm, self.write_only, self.refs)
+            if lc is not None:
+                out[a] = lc
+        return out
+
     def _batch(self, objs: list[ImportedObject], full: bool) -> None:
         store = self.store
-        objs = self._unchanged(objs)
-        anchors = [o.anchor for o in objs if o.anchor is not None]
-        by_anchor = store.cs_by_anchors(self.name, anchors)
-        need_dn = [normalize_dn(o.dn) for o in objs if o.dn and (o.anchor is None or o.anchor not in by_anchor)]
+        rows, dups = store.cs_import_rows(self.name, [o.anchor for o in objs if o.anchor is not None])
+        objs = self._unchanged(objs, rows)
+        light = self._light(objs, rows, dups)
+        # an anchor no stored object holds needs no lookup (an import into an empty space looks up none)
+        anchors = [a for o in objs if (a := o.anchor) is not None and a in rows and a not in light]
+        by_anchor = store.cs_by_anchors(self.name, anchors) if anchors else {}
+        need_dn = [normalize_dn(o.dn) for o in objs if o.dn and (o.anchor is None or (
+            o.anchor not in by_anchor and o.anchor not in light))]  # fmt: skip
         by_dn = store.cs_by_dns(self.name, need_dn) if need_dn else {}
         by_key: dict[str, CSObject] = {}
         if self.key_attr:
-            keys = [k for o in objs if (k := _key_of(o.attributes, self.key_attr)) is not None]
+            keys = [k for o in objs if (o.anchor not in light or o.anchor is None) and
+                    (k := _key_of(o.attributes, self.key_attr)) is not None]  # fmt: skip
             by_key = store.cs_by_keys(self.name, keys, placeholders=True)
         new: list[CSObject] = []
+        new_ids: set[int] = set()  # objects created in this batch
         changed: dict[int, CSObject] = {}
         deleted_ids: list[int] = []
         ref_pending = []
+        confirmed_light: list[CSObject] = []
+        memory_light: list[CSObject] = []
         for obj in objs:
             self.result.total += 1
+            lc = light.get(obj.anchor) if light and obj.anchor is not None else None  # type: ignore[arg-type]
+            if lc is not None:
+                # what the full path below does with this object, without loading it (confirm.py)
+                assert lc.cs.id is not None
+                self.seen_anchors.add(obj.anchor)  # type: ignore[arg-type]
+                self.seen.add(lc.cs.id)
+                changed.pop(lc.cs.id, None)  # the full path would write the copy matched by anchor over it
+                if lc.update:
+                    confirmed_light.append(lc.cs)
+                    ref_pending.append(lc.cs)
+                    self.resolver.remember(lc.cs)
+                else:
+                    memory_light.append(lc.cs)
+                continue
             if obj.error is not None:
                 self._object_error(obj, by_anchor, changed)
                 continue
@@ -181,6 +228,7 @@ class ImportStage:
                 cs.id = store.new_cs_ids(1)[0]
                 self.seen.add(cs.id)
                 new.append(cs)
+                new_ids.add(cs.id)
                 self.result.added += 1
                 ref_pending.append(cs)
             else:
@@ -207,13 +255,14 @@ class ImportStage:
         # references, then parents of hierarchical DNs
         if self.refs and ref_pending:
             refs = self.resolver.resolve([(o, self.refs) for o in ref_pending])
-            old = store.refs_of(refs)
+            old = store.refs_of([i for i in refs if i not in new_ids])  # a new object has none
             if self.ctx.uses_membership:
                 # ISMEMBEROF scopes: members that join or leave a group are evaluated again
                 moved = {d for rows in (*old.values(), *refs.values()) for _, d in rows}
                 store.mark_resync(moved)
             # rewrite only the objects whose references changed (a group's other attributes often do alone)
-            store.set_refs({src: rows for src, rows in refs.items() if sorted(rows) != sorted(old.get(src, ()))})
+            store.set_refs({src: r for src, r in refs.items() if src in old and sorted(r) != sorted(old[src])})
+            store.add_refs({src: r for src, r in refs.items() if src not in old and r})  # no rows to delete
             dropped = {d for rows in old.values() for _, d in rows} - {d for rows in refs.values() for _, d in rows}
             if dropped:
                 # placeholders nothing names any more are not kept
@@ -230,6 +279,8 @@ class ImportStage:
             store.delete_cs(deleted_ids)
         store.save_cs(new, new=True)
         store.save_cs(changed.values())
+        if confirmed_light or memory_light:
+            store.save_cs_confirmed(confirmed_light, memory_light)
         if self.dirty_mv:
             store.set_mv_dirty(self.dirty_mv, True)
             self.dirty_mv = set()
@@ -384,8 +435,14 @@ class ImportStage:
             self.store.commit()
 
 
+_TEXT_ONLY = {str}
+
+
 def _stored_attrs(obj: ImportedObject) -> dict[str, Any]:
-    return {k: v for k, v in ((k, to_stored(v)) for k, v in obj.attributes.items()) if v is not None}
+    attrs = obj.attributes
+    if set(map(type, attrs.values())) <= _TEXT_ONLY:
+        return dict(attrs)  # text only (CSV): already stored form, nothing to drop
+    return {k: v for k, v in ((k, to_stored(v)) for k, v in attrs.items()) if v is not None}
 
 
 def _key_of(attrs: dict[str, Any], key_attr: str | None) -> str | None:
