@@ -53,6 +53,34 @@ def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | 
     return plan
 
 
+_NO_VALUE = object()  # a flow that contributes nothing (no value, IgnoreThisFlow)
+
+
+def _flow_value(flow: Any, mv_type: str, multivalued: bool | None, ref_flow: bool, cs: CSObject,
+                refs: dict[int, list[tuple[str, int]]], ref_mv: dict[int, int | None]) -> Any:  # fmt: skip
+    """What one flow contributes from ``cs``: a value, None or AuthoritativeNull (which clear), or
+    _NO_VALUE; raises ReconcilerError or ValueError when the value cannot be had."""
+    if ref_flow:
+        ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]  # type: ignore[arg-type]
+        vals = sorted({i for i in ids if i is not None})
+        if not vals:
+            return None  # a reference flow contributes its emptiness too
+        return vals if multivalued else vals[0]
+    value = flow.evaluate(cs.attrs)
+    if value is IGNORE_THIS_FLOW or value is None:
+        return _NO_VALUE  # no value is no contribution: only AuthoritativeNull clears
+    if value is AUTHORITATIVE_NULL:
+        return value
+    if mv_type == "reference":
+        return _NO_VALUE  # a reference flows only from a reference attribute
+    if mv_type == "string" and type(value) is str:
+        return value  # the common case: nothing to convert
+    value = convert(value if type(value) is not tuple else list(value), mv_type)
+    if isinstance(value, list) and multivalued is False:
+        value = value[0] if len(value) == 1 else value
+    return value
+
+
 def compute_attributes(
     ctx: Context,
     mv: MVObject,
@@ -62,55 +90,61 @@ def compute_attributes(
     errors: FlowErrors,
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The MV object's attributes from its linked CS objects, and who contributed each."""
-    best: dict[str, tuple[int, int, int, Any, str]] = {}
-    sign = -1 if ctx.mutation == "reverse-precedence" else 1  # tests only  # attr -> (precedence, order, cs_id, value, rule)
+    scoped = []
     for cs in linked:
-        assert cs.id is not None
-        rules = in_scope_rules(ctx, cs)
-        if not rules:
-            continue
-        for rule in rules:
-            if rule.rule.mv_type != mv.object_type:
+        for rule in in_scope_rules(ctx, cs):
+            if rule.rule.mv_type == mv.object_type:
+                scoped.append((cs, rule))
+    if len(scoped) == 1:
+        # one contributor (the usual case): nothing to rank, the first flow to a target gives it
+        cs, rule = scoped[0]
+        who: list[Any] = [rule.name, cs.id]
+        attrs: dict[str, Any] = {}
+        contrib: dict[str, list[Any]] = {}
+        for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
+            if target in contrib:
                 continue
-            prec = sign * rule.rule.precedence
-            for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
-                current = best.get(target)
-                if current is not None and current[:3] <= (prec, rule.order, cs.id):
-                    continue
-                try:
-                    if ref_flow:
-                        ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]
-                        vals = sorted({i for i in ids if i is not None})
-                        value: Any = vals or None
-                        if value is not None and not multivalued:
-                            value = vals[0]
-                    else:
-                        value = flow.evaluate(cs.attrs)
-                        if value is IGNORE_THIS_FLOW or value is None:
-                            continue  # no value is no contribution: only AuthoritativeNull clears
-                        if value is not AUTHORITATIVE_NULL:
-                            if mv_type == "reference":
-                                continue  # a reference flows only from a reference attribute
-                            if mv_type == "string" and type(value) is str:
-                                pass  # the common case: nothing to convert
-                            else:
-                                value = convert(value if type(value) is not tuple else list(value), mv_type)
-                                if isinstance(value, list) and multivalued is False:
-                                    value = value[0] if len(value) == 1 else value
-                except (ReconcilerError, ValueError) as exc:
-                    msg = exc.one_line() if isinstance(exc, ReconcilerError) else str(exc)
-                    errors.add(cs, f"sync rule {rule.name!r}, flow to {target}: {msg}")
-                    continue
+            try:
+                value = _flow_value(flow, mv_type, multivalued, ref_flow, cs, refs, ref_mv)
+            except (ReconcilerError, ValueError) as exc:
+                _flow_error(errors, cs, rule, target, exc)
+                continue
+            if value is _NO_VALUE:
+                continue
+            contrib[target] = who
+            if value is not AUTHORITATIVE_NULL and value is not None:
+                attrs[target] = value
+        return attrs, contrib
+    best: dict[str, tuple[int, int, int, Any, str]] = {}  # attr -> (precedence, order, cs_id, value, rule)
+    sign = -1 if ctx.mutation == "reverse-precedence" else 1  # tests only
+    for cs, rule in scoped:
+        assert cs.id is not None
+        prec = sign * rule.rule.precedence
+        for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
+            current = best.get(target)
+            if current is not None and current[:3] <= (prec, rule.order, cs.id):
+                continue
+            try:
+                value = _flow_value(flow, mv_type, multivalued, ref_flow, cs, refs, ref_mv)
+            except (ReconcilerError, ValueError) as exc:
+                _flow_error(errors, cs, rule, target, exc)
+                continue
+            if value is not _NO_VALUE:
                 best[target] = (prec, rule.order, cs.id, value, rule.name)
-    attrs: dict[str, Any] = {}
-    contrib: dict[str, list[Any]] = {}
+    attrs = {}
+    contrib = {}
     shared: dict[tuple[str, int], list[Any]] = {}  # one list per contributor, not per attribute (memory)
     for target, (_, _, cs_id, value, rule_name) in best.items():
-        who = shared.get((rule_name, cs_id))
-        if who is None:
-            who = shared[(rule_name, cs_id)] = [rule_name, cs_id]
-        contrib[target] = who
+        one = shared.get((rule_name, cs_id))
+        if one is None:
+            one = shared[(rule_name, cs_id)] = [rule_name, cs_id]
+        contrib[target] = one
         if value is AUTHORITATIVE_NULL or value is None:
             continue
         attrs[target] = value
     return attrs, contrib
+
+
+def _flow_error(errors: FlowErrors, cs: CSObject, rule: CompiledRule, target: str, exc: Exception) -> None:
+    msg = exc.one_line() if isinstance(exc, ReconcilerError) else str(exc)
+    errors.add(cs, f"sync rule {rule.name!r}, flow to {target}: {msg}")
