@@ -83,6 +83,7 @@ class Outbound:
         # CS objects provisioned by the batch in hand and not stored yet (``_ref_values`` reads them)
         self._unsaved: dict[int, CSObject] = {}
         self._plans: dict[str, list[tuple[int, Any, str, bool, bool]]] = {}
+        self._partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool]]] = {}
 
     def run(self) -> None:
         ids = array("q", self.store.dirty_mv_ids())  # 8 bytes an id: a million-object run holds them all
@@ -300,8 +301,8 @@ class Outbound:
         out: dict[str, tuple[Any, str, int, bool]] = {}
         for rule in rules:
             rname = rule.name
-            for index, flow, target, initial_only, ref_source in self._flow_plan(rule):
-                if target in out or (only is not None and target not in only):
+            for index, flow, target, initial_only, ref_source in self._flow_plan(rule, only):
+                if target in out:
                     continue  # a lower precedence number already owns it
                 if initial_only and not adding:
                     continue
@@ -322,8 +323,16 @@ class Outbound:
                 out[target] = (value, rname, index, initial_only)
         return out
 
-    def _flow_plan(self, rule: CompiledRule) -> list[tuple[int, Any, str, bool, bool]]:
-        """(index, flow, target, initial_only, flows an MV reference as is) per flow of an outbound rule."""
+    def _flow_plan(self, rule: CompiledRule, only: frozenset[str] | None = None
+                   ) -> list[tuple[int, Any, str, bool, bool]]:  # fmt: skip
+        """(index, flow, target, initial_only, flows an MV reference as is) per flow of an outbound rule
+        (``only``: of the flows to these targets)."""
+        if only is not None:
+            key = (rule.name, only)
+            part = self._partial.get(key)
+            if part is None:
+                part = self._partial[key] = [f for f in self._flow_plan(rule) if f[2] in only]
+            return part
         plan = self._plans.get(rule.name)
         if plan is None:
             typedef = self.playbook.metaverse.get(rule.rule.mv_type)
