@@ -8,16 +8,13 @@ in a forked child so the test stays fast; the rerun happens in another child, as
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from crash_lab import kill_everywhere, run_cycle
 from engine_lab import Lab, write_csv
-
-from reconciler.engine import Engine, open_state
-from reconciler.playbook import load_playbook
 
 PLAYBOOK = """
 version: 1
@@ -70,6 +67,7 @@ sync_rules:
 """
 
 N = 10
+BATCH = 3
 
 
 def hr_rows(changed: bool) -> list[dict[str, str]]:
@@ -89,32 +87,6 @@ def groups_rows(changed: bool) -> list[dict[str, str]]:
     if changed:
         members += ";99"
     return [{"groupId": "odd", "member": members}, {"groupId": "all", "member": "1;2;3"}]
-
-
-def run_cycle(root: Path, crash: str | None) -> int:
-    """One `run --cycle delta` in a forked child; its exit status (137 when it crashed)."""
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            if crash:
-                os.environ["RECONCILER_CRASH_AT"] = crash
-            else:
-                os.environ.pop("RECONCILER_CRASH_AT", None)
-            os.environ["RECONCILER_BATCH_SIZE"] = "3"
-            pb = load_playbook(root / "playbook.yml")
-            store = open_state(pb)
-            with store.lock(), Engine(pb, store) as eng:
-                eng.cycle("delta")
-            store.close()
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 def snapshot(root: Path) -> dict[str, object]:
@@ -147,27 +119,11 @@ def test_a_rerun_after_a_kill_at_any_batch_boundary_converges(tmp_path: Path, ph
     Lab(base).playbook(PLAYBOOK)
     prepare(base, changed=False)
     if phase == "changes":
-        assert run_cycle(base, None) == 0
+        assert run_cycle(base, BATCH) == 0
         prepare(base, changed=True)
     reference = tmp_path / "reference"
     shutil.copytree(base, reference)
-    assert run_cycle(reference, None) == 0
-    assert run_cycle(reference, None) == 0  # settles the confirming import's pending work
+    assert run_cycle(reference, BATCH) == 0
+    assert run_cycle(reference, BATCH) == 0  # settles the confirming import's pending work
     expected = snapshot(reference)
-    crashes = 0
-    for stage in ("import", "sync", "export"):
-        n = 1
-        while True:
-            work = tmp_path / f"{stage}-{n}"
-            shutil.copytree(base, work)
-            code = run_cycle(work, f"{stage}:{n}")
-            if code == 0:
-                break  # no boundary n in this stage: every one was tried
-            assert code == 137, f"{stage}:{n} failed instead of crashing"
-            crashes += 1
-            assert run_cycle(work, None) == 0
-            assert run_cycle(work, None) == 0
-            assert snapshot(work) == expected, f"killed at {stage}:{n}, the rerun did not converge"
-            shutil.rmtree(work)
-            n += 1
-    assert crashes >= 10
+    assert kill_everywhere(tmp_path, base, expected, snapshot, BATCH, sigkill=False) >= 10

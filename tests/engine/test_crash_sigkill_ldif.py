@@ -11,17 +11,13 @@ and a rerun converges"; "File connectors ... on export, rewrite it atomically (t
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
+from crash_lab import kill_everywhere, run_cycle
 from engine_lab import Lab, write_csv
-
-from reconciler.engine import Engine, open_state
-from reconciler.playbook import load_playbook
 
 PLAYBOOK = """
 version: 1
@@ -49,6 +45,7 @@ sync_rules:
 """
 
 N = 9
+BATCH = 2
 
 
 def hr_rows(changed: bool) -> list[dict[str, str]]:
@@ -57,9 +54,9 @@ def hr_rows(changed: bool) -> list[dict[str, str]]:
         login = f"user{i}" + ("x" if changed and i % 4 == 0 else "")  # renames
         name = f"Person {i}" + (" Jr" if changed and i % 3 == 0 else "")  # updates
         status = "gone" if changed and i == 5 else "active"  # a delete
-        # everyone reports to 1 or 2 (6 moves from 1 to 2): the renamed 4 and 8 have no reports, since a
-        # rename's referrers are another matter (scenario 66, an engine bug at the time of writing)
-        manager = "" if i == 1 else ("2" if changed and i == 6 else "1")
+        # everyone reports to 1 or 2 (6 moves from 1 to 2), but 7 reports to 4, who is renamed: 7's
+        # manager value must follow the new DN (scenario 66) whatever boundary the run died at
+        manager = "" if i == 1 else ("2" if changed and i == 6 else "4" if i == 7 else "1")
         rows.append(
             {"employeeId": str(i), "login": login, "name": name, "manager": manager, "status": status}
         )
@@ -68,42 +65,6 @@ def hr_rows(changed: bool) -> list[dict[str, str]]:
             {"employeeId": "99", "login": "new", "name": "New Person", "manager": "4", "status": "active"}
         )
     return rows
-
-
-def run_cycle(root: Path, kill_at: str | None) -> int:
-    """One delta cycle in a forked child; with ``kill_at`` = "<stage>:<n>" the child SIGKILLs itself at
-    that boundary. Returns the child's exit code (-9 when it was killed)."""
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            os.environ.pop("RECONCILER_CRASH_AT", None)
-            os.environ["RECONCILER_BATCH_SIZE"] = "2"
-            if kill_at:
-                from reconciler.engine import runs
-
-                stage, _, n = kill_at.partition(":")
-                counts: dict[str, int] = {}
-
-                def boundary(self: object, at: str) -> None:
-                    counts[at] = counts.get(at, 0) + 1
-                    if at == stage and counts[at] == int(n):
-                        os.kill(os.getpid(), signal.SIGKILL)
-
-                runs.CrashHook.boundary = boundary  # type: ignore[method-assign]
-            pb = load_playbook(root / "playbook.yml")
-            store = open_state(pb)
-            with store.lock(), Engine(pb, store) as eng:
-                eng.cycle("delta")
-            store.close()
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 def snapshot(root: Path) -> dict[str, object]:
@@ -124,32 +85,17 @@ def test_sigkill_at_any_batch_boundary_then_rerun_converges(tmp_path: Path, phas
     Lab(base).playbook(PLAYBOOK)
     write_csv(base / "hr.csv", hr_rows(False))
     if phase == "changes":
-        assert run_cycle(base, None) == 0
-        assert run_cycle(base, None) == 0
+        assert run_cycle(base, BATCH) == 0
+        assert run_cycle(base, BATCH) == 0
         write_csv(base / "hr.csv", hr_rows(True))
     reference = tmp_path / "reference"
     shutil.copytree(base, reference)
-    assert run_cycle(reference, None) == 0
-    assert run_cycle(reference, None) == 0
+    assert run_cycle(reference, BATCH) == 0
+    assert run_cycle(reference, BATCH) == 0
     expected = snapshot(reference)
     if phase == "changes":  # the uninterrupted run did rename, update, add and delete
         text = str(expected["corp.ldif"])
         assert "uid=user4x," in text and "uid=user4," not in text and "uid=user5," not in text
         assert "uid=new," in text and "Person 3 Jr" in text
-    kills = 0
-    for stage in ("import", "sync", "export"):
-        n = 1
-        while True:
-            work = tmp_path / f"{stage}-{n}"
-            shutil.copytree(base, work)
-            code = run_cycle(work, f"{stage}:{n}")
-            if code == 0:
-                break  # no boundary n in this stage: every one was tried
-            assert code == -signal.SIGKILL, f"{stage}:{n} failed instead of being killed"
-            kills += 1
-            assert run_cycle(work, None) == 0
-            assert run_cycle(work, None) == 0
-            assert snapshot(work) == expected, f"killed at {stage}:{n}, the rerun did not converge"
-            shutil.rmtree(work)
-            n += 1
-    assert kills >= 6
+        assert "manager: uid=user4x,ou=people,dc=example,dc=org" in text
+    assert kill_everywhere(tmp_path, base, expected, snapshot, BATCH, sigkill=True) >= 6

@@ -101,6 +101,7 @@ class Outbound(Staging):
                 staged, waiting = self._attributes(batch, linked, settled, mvs)
                 del linked, mvs
                 renamed |= staged
+                self._mark_referrers(staged, renamed)
                 later.extend(waiting)
                 if provisioned and not everything:
                     # MV objects referring to the newly provisioned ones (through objects that were
@@ -113,7 +114,9 @@ class Outbound(Staging):
                 self.store.set_mv_dirty(more, True)
             todo = array("q", sorted(more))
         for i in range(0, len(later), self.ctx.batch):
-            renamed |= self._attributes(list(later[i : i + self.ctx.batch]))[0]
+            staged = self._attributes(list(later[i : i + self.ctx.batch]))[0]
+            renamed |= staged
+            self._mark_referrers(staged, renamed)
             self.store.commit()
             self.ctx.crash.boundary("sync")
         # values naming a renamed object by its DN follow it: evaluate the objects that refer to it again
@@ -124,10 +127,20 @@ class Outbound(Staging):
             self.store.set_mv_dirty(again, True)  # committed with the batch: a crash cannot lose them
             renamed = set()
             for i in range(0, len(again), self.ctx.batch):
-                renamed |= self._attributes(again[i : i + self.ctx.batch])[0]
+                staged = self._attributes(again[i : i + self.ctx.batch])[0]
+                renamed |= staged
+                self._mark_referrers(staged, renamed)
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
             rounds += 1
+
+    def _mark_referrers(self, staged: set[int], renamed: set[int]) -> None:
+        """MV objects referring to objects whose rename was just staged are marked dirty in the same
+        transaction: the loop above evaluates them again at the end of the run, and if the run dies
+        before that, the next run does (a value naming the old DN would otherwise stay)."""
+        if staged:
+            src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(staged)]
+            self.store.set_mv_dirty(self.store.referrer_mv_ids(src) - renamed, True)
 
     # ----------------------------------------------------------- helpers
     def _groups(self, mv: MVObject) -> dict[tuple[str, str], list[CompiledRule]]:
