@@ -164,11 +164,13 @@ class ConnectorSpaceTables:
         found = self._select_cs("guid=?", [guid])
         return found[0] if found else None
 
-    def cs_anchor_ids(self, connector: str) -> list[tuple[int, bool, int, str | None]]:
-        """(id, ever imported, kind, export_state) of every object of a connector: a full import's
-        vanish check."""
-        q = "SELECT id, hash IS NOT NULL, kind, export_state FROM cs WHERE connector=?"
-        return [(r[0], bool(r[1]), r[2], r[3]) for r in self.conn.execute(q, (connector,))]
+    def cs_anchor_ids(self, connector: str) -> Iterator[tuple[int, bool, int, str | None]]:
+        """(id, ever imported, kind, export_state) of every object of a connector but placeholders: a
+        full import's vanish check. Streamed (a million rows as a list cost ~150 MB): read it to the
+        end before writing."""
+        q = "SELECT id, hash IS NOT NULL, kind, export_state FROM cs WHERE connector=? AND kind <> 1"
+        for r in self.conn.execute(q, (connector,)):
+            yield r[0], bool(r[1]), r[2], r[3]
 
     _WHICH: ClassVar[dict[str, str]] = {
         "all": "1=1",
