@@ -22,7 +22,7 @@ Cause = Literal[
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class AttributeDelta:
     """One attribute of a change: ``before`` is what the system holds, ``after`` what the rules want.
 
