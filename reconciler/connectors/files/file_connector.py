@@ -220,7 +220,11 @@ class FileConnector(Connector, abc.ABC):
         if data is None:
             result.watermark = ABSENT
             return
-        parsed = self.parse(decode_text(data, self.path, self.name, self.encoding))
+        digest = file_digest(data)
+        text = decode_text(data, self.path, self.name, self.encoding)
+        del data  # the text is what the parser reads: a large file is not held twice
+        parsed = self.parse(text)
+        del text
         filename = self.path.name
         object_type = self.object_type
         seen: dict[str, int] = {}
@@ -278,7 +282,7 @@ class FileConnector(Connector, abc.ABC):
                 line=rec.line,
                 content_hash=rec.hash,
             )
-        result.watermark = file_digest(data)
+        result.watermark = digest
 
     # ---- export --------------------------------------------------------------------------------
 

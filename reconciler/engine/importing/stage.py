@@ -79,11 +79,23 @@ class ImportStage:
             imp = self.connector.full_import() if full else self.connector.delta_import(state["watermark"])
             is_full = imp.full
             batch: list[ImportedObject] = []
+            # a batch also ends after so many reference values: ten thousand groups of two hundred
+            # members each in one batch held two million references in memory at once
+            ref_attrs = list(self.refs)
+            max_refs = self.ctx.batch * 10
+            refs = 0
             for obj in imp.objects:
                 batch.append(obj)
-                if len(batch) >= self.ctx.batch:
+                if ref_attrs:
+                    attrs = obj.attributes
+                    for a in ref_attrs:
+                        v = attrs.get(a)
+                        if type(v) is list:
+                            refs += len(v)
+                if len(batch) >= self.ctx.batch or refs >= max_refs:
                     self._batch(batch, is_full)
                     batch = []
+                    refs = 0
             if batch:
                 self._batch(batch, is_full)
         except ConnectorError as exc:
