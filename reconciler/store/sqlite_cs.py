@@ -402,12 +402,18 @@ class ConnectorSpaceTables:
                 out[value] = cs_id  # the last row wins: real objects, then the oldest
         return out
 
-    def cs_ids_by_mv(self, mv_ids: Iterable[int]) -> list[tuple[int, int, str, int]]:
-        """(mv_id, cs id, connector, kind) of the CS objects linked to these MV objects (no row loading)."""
+    def cs_ids_by_mv(self, mv_ids: Iterable[int], connectors: Iterable[str] | None = None
+                     ) -> list[tuple[int, int, str, int]]:  # fmt: skip
+        """(mv_id, cs id, connector, kind) of the CS objects linked to these MV objects (no row loading);
+        only those of ``connectors`` when given."""
         out: list[tuple[int, int, str, int]] = []
+        conns = sorted(connectors) if connectors is not None else None
+        if conns is not None and not conns:
+            return out
+        tail = f" AND +connector IN ({','.join('?' * len(conns))})" if conns else ""
         for chunk in chunks(set(mv_ids)):
-            q = f"SELECT mv_id, id, connector, kind FROM cs WHERE mv_id IN ({','.join('?' * len(chunk))})"
-            out.extend((r[0], r[1], r[2], r[3]) for r in self.conn.execute(q, chunk))
+            q = f"SELECT mv_id, id, connector, kind FROM cs WHERE mv_id IN ({','.join('?' * len(chunk))}){tail}"
+            out.extend(self.conn.execute(q, [*chunk, *conns] if conns else chunk))
         return out
 
     def linked_mv_ids(self, connector: str) -> set[int]:

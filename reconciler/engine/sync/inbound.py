@@ -245,7 +245,7 @@ class Inbound:
         old_ids = mv_ids - fresh.keys() if fresh else mv_ids
         mvs = self.ctx.load_mvs(old_ids)
         inbound = self.ctx.rules.inbound
-        rows = [r for r in store.cs_ids_by_mv(old_ids) if r[2] in inbound] if old_ids else []
+        rows = store.cs_ids_by_mv(old_ids, inbound) if old_ids else []
         if fresh:
             mvs.update((i, m) for i, m in fresh.items() if i in mv_ids)
             rows += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in known.items()

@@ -30,7 +30,6 @@ class JoinIndex:
         self.join_attrs = join_attrs
         self.preload = preload
         self._mem: dict[tuple[str, str], Table] = {}
-        self._entries: dict[int, list[tuple[str, str, str]]] = {}  # current entries of MV objects changed
         self._pending: dict[int, list[tuple[str, str, str]]] = {}  # to write
         self._unindexed: set[int] = set()  # of those, the ones with no rows in the store yet
 

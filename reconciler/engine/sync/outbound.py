@@ -75,6 +75,7 @@ class Outbound(Staging):
         self._typed: dict[str, dict[str, str]] = {}
         # CS objects provisioned by the batch in hand and not stored yet (``_ref_values`` reads them)
         self._unsaved: dict[int, CSObject] = {}
+        self._ref_targets: set[str] | None = None
         self._plans: dict[str, list[tuple[int, Any, str, bool, bool]]] = {}
         self._partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool]]] = {}
 
@@ -298,7 +299,7 @@ class Outbound(Staging):
             wanted.update(mine)
             if settled is not None and any(r not in settled for r in mine):
                 waiting.append(one.id)  # type: ignore[arg-type]
-        ref_cs = store.cs_ids_by_mv(wanted) if wanted else []
+        ref_cs = store.cs_ids_by_mv(wanted, self._ref_target_connectors()) if wanted else []
         ref_cs += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in unsaved.items() if cs.mv_id in wanted]
         changed: list[CSObject] = []
         renamed: set[int] = set()
@@ -334,6 +335,14 @@ class Outbound(Staging):
         if changed:
             store.save_cs_pending(changed)  # only the pending export (and pi_attrs) changed here
         return renamed, waiting
+
+    def _ref_target_connectors(self) -> set[str]:
+        """The connectors whose objects references of the outbound connectors name (see _ref_map)."""
+        if self._ref_targets is None:
+            self._ref_targets = set()
+            for n in self.ctx.rules.outbound_connectors:
+                self._ref_targets |= {t.connector for t in self.ctx.ref_attrs(n).values()} or {n}
+        return self._ref_targets
 
     def _ref_map(self, connector: str, ref_cs: list[tuple[int, int, str, int]],
                  cache: dict[str, dict[int, int]]) -> dict[int, int]:  # fmt: skip
