@@ -416,6 +416,14 @@ class ConnectorSpaceTables:
             out.extend(self.conn.execute(q, [*chunk, *conns] if conns else chunk))
         return out
 
+    def refs_per_object(self, connector: str, sample: int = 1000) -> float:
+        """The average number of references an object of the connector holds, over its first ``sample``
+        objects (what sizes a batch of groups with hundreds of members each)."""
+        q = ("SELECT COUNT(*) FROM cs_ref WHERE src IN "
+             "(SELECT id FROM cs INDEXED BY cs_connector WHERE connector=? ORDER BY id LIMIT ?)")  # fmt: skip
+        n = int(self.conn.execute(q, (connector, sample)).fetchone()[0])
+        return n / sample
+
     def linked_mv_ids(self, connector: str) -> set[int]:
         q = "SELECT mv_id FROM cs WHERE connector=? AND mv_id IS NOT NULL"
         return {r[0] for r in self.conn.execute(q, (connector,))}

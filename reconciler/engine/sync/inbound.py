@@ -55,7 +55,10 @@ class Inbound:
     def link_pass(self, connector: str) -> None:
         which = "all" if self.full else "pending"
         linked_here = IdSet(self.store.linked_mv_ids(connector)) if self.full else None
-        for batch in self.store.iter_cs(connector, which, self.ctx.batch):
+        # a batch holds some 200,000 references at most: groups of hundreds of members come fewer at a time
+        per = self.store.refs_per_object(connector) if connector in self._ref_connectors() else 0.0
+        size = max(100, min(self.ctx.batch, int(self.ctx.batch * 10 / per))) if per > 1 else self.ctx.batch
+        for batch in self.store.iter_cs(connector, which, size):
             changed: dict[int, CSObject] = {}
             linked: dict[int, CSObject] = {}
             deleted: list[int] = []
