@@ -231,7 +231,7 @@ class ExportStage:
         if deleted:
             self.store.delete_cs(deleted)
         self.store.commit()
-        self.ctx.report("export", self.result.added + self.result.changed + self.result.deleted, None)
+        self.ctx.report(f"export {self.name}", self.result.added + self.result.changed + self.result.deleted, None)
         self.ctx.crash.boundary("export")
         self._followups = getattr(self, "_followups", []) + followups
 

@@ -299,7 +299,7 @@ class ImportStage:
         store.commit()
         # what later batches name is in the store now: a run-long map would hold every object
         self.resolver.known.clear()
-        self.ctx.report("import", self.result.total, None)
+        self.ctx.report(f"import {self.name}", self.result.total, None)
         self.ctx.crash.boundary("import")
 
     def _match(

@@ -58,6 +58,7 @@ class Inbound:
         # a batch holds some 200,000 references at most: groups of hundreds of members come fewer at a time
         per = self.store.refs_per_object(connector) if connector in self._ref_connectors() else 0.0
         size = max(100, min(self.ctx.batch, int(self.ctx.batch * 10 / per))) if per > 1 else self.ctx.batch
+        stage, total, done = f"sync {connector}", self.store.count_cs(connector, which), 0
         for batch in self.store.iter_cs(connector, which, size):
             changed: dict[int, CSObject] = {}
             linked: dict[int, CSObject] = {}
@@ -139,6 +140,8 @@ class Inbound:
             self.store.clear_pending_import([i for i in kept if i not in linked or i in changed])
             self.index.flush()
             self.store.commit()
+            done += len(batch)
+            self.ctx.report(stage, min(done, total), total)
             self.ctx.crash.boundary("sync")
 
     def _join_or_project(self, cs: CSObject, rules: list[Any], new_mv: list[MVObject],

@@ -110,6 +110,7 @@ class Outbound(Staging):
                     src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(provisioned)]
                     more |= self.store.referrer_mv_ids(src) - done
                 self.store.commit()
+                self.ctx.report("sync outbound", i + len(batch), len(todo))
                 self.ctx.crash.boundary("sync")
             if more:
                 self.store.set_mv_dirty(more, True)
