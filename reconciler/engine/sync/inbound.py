@@ -290,8 +290,8 @@ class Inbound:
                 self.index.update(mv, old_entries)
         for mv in changed_mv:
             mv.dirty = bool(mv.dirty)
+        gone = set(deleted)
         if fresh:
-            gone = set(deleted)
             store.save_mv([m for i, m in fresh.items() if i not in gone], new=True)
             changed_mv = [m for m in changed_mv if m.id not in fresh]
         store.save_mv(changed_mv)
@@ -299,10 +299,10 @@ class Inbound:
             waiting = {cs.mv_id for cs in all_cs for _, d in refs.get(cs.id, ()) if ref_mv.get(d) is None}  # type: ignore[arg-type]
             waiting.discard(None)
             if waiting:
-                store.set_mv_dirty_level(waiting - set(deleted), RECOMPUTE)
-        self.ctx.cache_mvs(m for m in mvs.values() if m.id not in deleted)
+                store.set_mv_dirty_level(waiting - gone, RECOMPUTE)
+        self.ctx.cache_mvs(m for m in mvs.values() if m.id not in gone)
         if deleted:
-            store.delete_mv([i for i in deleted if i not in fresh])
+            store.delete_mv([i for i in deleted if i not in fresh])  # a fresh one was never written
             for i in deleted:
                 self.ctx.mv_cache.pop(i, None)
         if errors.items:
