@@ -141,6 +141,11 @@ class MetaverseTables:
     def mark_all_mv_dirty(self) -> None:
         self._w().execute("UPDATE mv SET dirty=1 WHERE dirty=0")
 
+    def all_mv_dirty(self) -> bool:
+        """Is every MV object marked dirty (a full or first sync)? Stops at the first clean one, so a
+        delta sync does not count a million rows to learn it."""
+        return self.conn.execute("SELECT 1 FROM mv WHERE dirty = 0 LIMIT 1").fetchone() is None
+
     def count_mv(self, mv_type: str | None = None) -> int:
         if mv_type is None:
             return int(self.conn.execute("SELECT COUNT(*) FROM mv").fetchone()[0])

@@ -85,7 +85,7 @@ class Outbound(Staging):
             return
         # every MV object is in the first round (a first or full sync): none can be left to refer to
         # a newly provisioned object, so the referrer lookups are skipped
-        everything = len(ids) >= self.store.count_mv()
+        everything = self.store.all_mv_dirty()
         done = IdSet()
         settled = IdSet()  # phase A done: their provisioned objects are final for this run
         todo = ids
