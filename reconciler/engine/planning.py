@@ -108,33 +108,32 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
     held: dict[str, list[Any]] = {}
     for a, d in held_refs.get(cs.id, ()):  # type: ignore[arg-type]
         held.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
-    items: list[tuple[str, Any, Any, bool]] = []
+    items: list[tuple[str, Any, Any]] = []
     for name, after in (pe.get("attrs") or {}).items():
-        items.append((name, None if op == "add" else cs.attrs.get(name), after, False))
+        items.append((name, None if op == "add" else cs.attrs.get(name), after))
     for name, ids in (pe.get("refs") or {}).items():
         after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
         before = None if op == "add" else sorted(str(v) for v in held.get(name, []) if v is not None)
-        items.append((name, before or None, after or None, True))
-    for name, before, after, is_ref in sorted(items, key=lambda x: x[0].lower()):
+        items.append((name, before or None, after or None))
+    own, cause = change.rule, change.cause
+    for name, before, after in sorted(items, key=lambda x: x[0].lower()):
         given = arule.get(name)
         rule: str | None
         flow: Any
         if isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)
-            rule, flow = change.rule, given
+            rule, flow = own, given
         else:
             rule, flow = (given or [None, None])[:2]
         if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
             flow = labels.get((rule, flow))  # type: ignore[arg-type]
-        multi = is_ref and ((isinstance(after, list) and len(after) != 1) or isinstance(before, list))
-        multi = multi or isinstance(after, list) or isinstance(before, list)
-        delta = AttributeDelta(
-            name=name, before=before, after=after, multivalued=multi,
-            sensitive=(rule, flow) in sens, rule=rule, flow=flow, cause=acause.get(name, change.cause),
-        )  # fmt: skip
+        multi = isinstance(after, list) or isinstance(before, list)
+        # positional: a plan of 100,000 adds makes a million of these
+        delta = AttributeDelta(name, before, after, None, None, multi, bool(sens) and (rule, flow) in sens,
+                               rule, flow, acause.get(name, cause))  # fmt: skip
         if multi:
-            b, a = _as_list(before), _as_list(after)  # type: ignore[assignment]
-            delta.added = [v for v in a if v not in b]
-            delta.removed = [v for v in b if v not in a]
+            was, now = _as_list(before), _as_list(after)
+            delta.added = [v for v in now if v not in was] if was else now
+            delta.removed = [v for v in was if v not in now] if now else was
         change.attributes.append(delta)
     return change
 

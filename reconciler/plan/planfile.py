@@ -58,7 +58,6 @@ class Plan:
     playbook_digest: str
     state_version: int
     changes: list[PlannedChange]  # redacted, in display order
-    digests: list[str]  # aligned with ``changes``: digest of each change's full content
     watermarks: dict[str, str | None] = field(default_factory=dict)
     imports: list[ImportSummary] = field(default_factory=list)
     unmanaged: list[UnmanagedObject] = field(default_factory=list)
@@ -67,6 +66,18 @@ class Plan:
     problems: list[ObjectProblem] = field(default_factory=list)  # objects left out: their errors
     tool_version: str = __version__
     created_at: str = ""
+    # the digests (see ``digests``), or the unredacted changes they are computed from when first asked:
+    # a plan that is only shown and applied (no --out, no JSON) never hashes its hundred thousand adds
+    _digests: list[str] | None = field(default=None, repr=False)
+    _undigested: list[PlannedChange] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def digests(self) -> list[str]:
+        """Aligned with ``changes``: the digest of each change's full content (sensitive values included)."""
+        if self._digests is None:
+            self._digests = [change_digest(c) for c in self._undigested or ()]
+            self._undigested = None
+        return self._digests
 
     @classmethod
     def build(
@@ -79,9 +90,9 @@ class Plan:
         state_version: int = 0,
         **kw: Any,
     ) -> Plan:
-        """Order the changes, digest them in full, then redact them: the only way a Plan is made from live data."""
+        """Order the changes, keep them for their digests (computed when first asked), then redact them:
+        the only way a Plan is made from live data."""
         ordered = order_changes(changes)
-        digests = [change_digest(c) for c in ordered]
         redactor = redactor or Redactor()
         shown = redactor.changes(ordered)
         kw["problems"] = [
@@ -94,7 +105,7 @@ class Plan:
             playbook_digest=playbook_digest,
             state_version=state_version,
             changes=shown,
-            digests=digests,
+            _undigested=ordered,
             **kw,
         )
 
@@ -155,7 +166,7 @@ class Plan:
                 playbook_digest=doc["playbook_digest"],
                 state_version=int(doc["state_version"]),
                 changes=changes,
-                digests=[c["digest"] for c in doc["changes"]],
+                _digests=[c["digest"] for c in doc["changes"]],
                 watermarks=dict(doc.get("watermarks") or {}),
                 imports=[ImportSummary(**i) for i in doc.get("imports") or []],
                 unmanaged=[UnmanagedObject(**u) for u in doc.get("unmanaged") or []],
