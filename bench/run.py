@@ -11,7 +11,9 @@ stage with the wall clock and reading the process's peak RSS after it:
 - ``export`` and ``confirming-import``: the first export to the directory files and the import that
   confirms it;
 - ``plan-1pct``: 1 % of the people change department; the plan of that (dry run, nothing committed);
-- ``cycle-1pct``: the delta cycle that applies it (import, delta sync, export, confirming import).
+- ``cycle-1pct``: the delta cycle that applies it (import, delta sync, export, confirming import);
+- before those, ``apply (CLI)``: the first ``reconciler apply --auto-approve`` of the same data in a child
+  process, as a user runs it (the plan computed and shown, then export and confirming import).
 
 Past FULL_CYCLE_UP_TO people ``import`` and ``full-sync`` run (the targets' stages), then 1,000 people
 change: ``import-1k-changed`` reads the file again and ``delta-sync-1k`` synchronizes only them. (A
@@ -64,6 +66,22 @@ def change_departments(path: Path, share: float) -> int:
     return n
 
 
+def cli_apply(work: Path) -> dict[str, float]:
+    """The first `reconciler apply --auto-approve` as a user runs it (plan shown, export, confirming
+    import), in a child process on a copy of the playbook and data: seconds and the child's peak RSS."""
+    fresh = work / "cli"
+    fresh.mkdir()
+    shutil.copy(work / "playbook.yml", fresh / "playbook.yml")
+    shutil.copytree(work / "data", fresh / "data")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "reconciler", "apply", str(fresh), "--auto-approve"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    shutil.rmtree(fresh)
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1)}
+
+
 def measure(n: int) -> dict[str, Any]:
     """All stages at one size, in this process."""
     from generate import generate
@@ -77,6 +95,11 @@ def measure(n: int) -> dict[str, Any]:
     try:
         shutil.copy(HERE / "playbook" / "playbook.yml", work / "playbook.yml")
         generate(n, work / "data")
+        cli = None
+        if n <= FULL_CYCLE_UP_TO:
+            cli = cli_apply(work)
+            print(f"  {n:>9,} {'apply (CLI)':<18} {cli['seconds']:8.2f} s  {'':>10}       "
+                  f"peak {cli['peak_rss_mb']:7.1f} MB", file=sys.stderr, flush=True)  # fmt: skip
         playbook = load_playbook(work / "playbook.yml")
         stages: list[dict[str, Any]] = []
 
@@ -127,6 +150,7 @@ def measure(n: int) -> dict[str, Any]:
             "import_plus_full_sync_seconds": round(stages[0]["seconds"] + stages[1]["seconds"], 3),
             "first_cycle_seconds": round(first, 3),
             "cycle_1pct_share_of_first": round(stages[5]["seconds"] / first, 4),
+            "cli_apply_first": cli,
             "peak_rss_mb": round(peak_mb(), 1),
             "stages": stages,
         }
