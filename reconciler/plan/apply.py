@@ -101,6 +101,9 @@ def execute(prepared: Prepared, *, allow_deletes: int | None = None) -> Outcome:
         return outcome
     # export_all checks every connector's deletion threshold before writing anything (exit 3)
     only = {c.key for c in prepared.snapshot.changes}
+    plan.release_details()  # shown and checked: the export reads the state, not the deltas
+    for c in prepared.snapshot.changes:
+        c.attributes = []
     report = engine.export_all(allow_deletes=allow_deletes, only=only)
     outcome.exported = int(getattr(report, "exported", 0))
     outcome.failed = [ExportFailure(e.connector, e.dn, e.error) for e in getattr(report, "errors", [])]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.errors import PlanError
+from reconciler.errors import Bug, PlanError
 from reconciler.plan.digest import PLAIN, change_digest, compact, jsonable, plan_checksum
 from reconciler.plan.model import AttributeDelta, ImportSummary, ObjectProblem, PlannedChange, UnmanagedObject
 from reconciler.plan.redact import Redactor
@@ -75,9 +75,18 @@ class Plan:
     def digests(self) -> list[str]:
         """Aligned with ``changes``: the digest of each change's full content (sensitive values included)."""
         if self._digests is None:
+            if self._undigested is None and self.changes:
+                raise Bug("a plan's digests were asked for after its details were released")
             self._digests = [change_digest(c) for c in self._undigested or ()]
             self._undigested = None
         return self._digests
+
+    def release_details(self) -> None:
+        """Drop every change's attribute deltas once the plan has been shown and checked: an apply
+        exports from the state, and a plan of 100,000 adds holds a million deltas (hundreds of MB)."""
+        for c in (*self.changes, *(self._undigested or ())):
+            c.attributes = []
+        self._undigested = None
 
     @classmethod
     def build(
