@@ -93,3 +93,18 @@ def test_provisioned_adds_keep_their_digest_across_dry_run_and_apply() -> None:
     a, b = mixed(), mixed()
     b[0].cs_guid, b[0].mv_guid = "other-guid", "other-mv"
     assert plan_of(a).digests == plan_of(b).digests
+
+
+def test_digests_are_taken_when_asked_and_never_after_the_details_are_released() -> None:
+    from reconciler.errors import Bug
+
+    asked = plan_of(mixed())
+    expected = list(asked.digests)  # computed now, from the unredacted changes
+    assert expected == plan_of(mixed()).digests and len(expected) == len(asked.changes)
+    asked.release_details()
+    assert all(c.attributes == [] for c in asked.changes)
+    assert asked.digests == expected  # taken before the release: still there
+    never = plan_of(mixed())
+    never.release_details()
+    with pytest.raises(Bug):
+        _ = never.digests  # an empty list here would make every saved plan look stale or current
