@@ -90,7 +90,8 @@ class Outbound(Staging):
         settled = IdSet()  # phase A done: their provisioned objects are final for this run
         todo = ids
         later = array("q")  # phase B waits until every round's phase A is done (a reference was open)
-        renamed: set[int] = set()
+        renamed: set[int] = set()  # MV objects whose objects got a rename staged
+        referrers: set[int] = set()  # MV objects referring to those, marked dirty as the renames were staged
         while todo:
             done.update(todo)
             more: set[int] = set()
@@ -101,8 +102,7 @@ class Outbound(Staging):
                 # phase B in the same batch for the objects whose references are all settled
                 staged, waiting = self._attributes(batch, linked, settled, mvs)
                 del linked, mvs
-                renamed |= staged
-                self._mark_referrers(staged, renamed)
+                self._note_renames(staged, renamed, referrers)
                 later.extend(waiting)
                 if provisioned and not everything:
                     # MV objects referring to the newly provisioned ones (through objects that were
@@ -117,32 +117,32 @@ class Outbound(Staging):
             todo = array("q", sorted(more))
         for i in range(0, len(later), self.ctx.batch):
             staged = self._attributes(list(later[i : i + self.ctx.batch]))[0]
-            renamed |= staged
-            self._mark_referrers(staged, renamed)
+            self._note_renames(staged, renamed, referrers)
             self.store.commit()
             self.ctx.crash.boundary("sync")
         # values naming a renamed object by its DN follow it: evaluate the objects that refer to it again
         rounds = 0
         while renamed and rounds < 3:
-            src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(renamed)]
-            again = sorted(self.store.referrer_mv_ids(src) - renamed)
-            self.store.set_mv_dirty(again, True)  # committed with the batch: a crash cannot lose them
-            renamed = set()
+            again = sorted(referrers - renamed)  # already marked dirty, with the staged renames
+            renamed, referrers = set(), set()
             for i in range(0, len(again), self.ctx.batch):
                 staged = self._attributes(again[i : i + self.ctx.batch])[0]
-                renamed |= staged
-                self._mark_referrers(staged, renamed)
+                self._note_renames(staged, renamed, referrers)
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
             rounds += 1
 
-    def _mark_referrers(self, staged: set[int], renamed: set[int]) -> None:
-        """MV objects referring to objects whose rename was just staged are marked dirty in the same
-        transaction: the loop above evaluates them again at the end of the run, and if the run dies
-        before that, the next run does (a value naming the old DN would otherwise stay)."""
+    def _note_renames(self, staged: set[int], renamed: set[int], referrers: set[int]) -> None:
+        """MV objects whose objects just got a rename staged join ``renamed``; those referring to them
+        are marked dirty in the same transaction and join ``referrers``: the loop above evaluates them
+        again at the end of the run, and if the run dies before that, the next run does (a value
+        naming the old DN would otherwise stay)."""
         if staged:
+            renamed |= staged
             src = [cs_id for _, cs_id, _, _ in self.store.cs_ids_by_mv(staged)]
-            self.store.set_mv_dirty(self.store.referrer_mv_ids(src) - renamed, True)
+            marked = self.store.referrer_mv_ids(src) - renamed
+            self.store.set_mv_dirty(marked, True)
+            referrers |= marked
 
     # ----------------------------------------------------------- helpers
     def _groups(self, mv: MVObject) -> dict[tuple[str, str], list[CompiledRule]]:
