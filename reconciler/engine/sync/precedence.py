@@ -56,29 +56,35 @@ def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | 
 _NO_VALUE = object()  # a flow that contributes nothing (no value, IgnoreThisFlow)
 
 
-def _flow_value(flow: Any, mv_type: str, multivalued: bool | None, ref_flow: bool, cs: CSObject,
-                refs: dict[int, list[tuple[str, int]]], ref_mv: dict[int, int | None]) -> Any:  # fmt: skip
+def _flow_value(flow: Any, target: str, mv_type: str, multivalued: bool | None, ref_flow: bool,
+                cs: CSObject, rule: CompiledRule, refs: dict[int, list[tuple[str, int]]],
+                ref_mv: dict[int, int | None], errors: FlowErrors) -> Any:  # fmt: skip
     """What one flow contributes from ``cs``: a value, None or AuthoritativeNull (which clear), or
-    _NO_VALUE; raises ReconcilerError or ValueError when the value cannot be had."""
-    if ref_flow:
-        ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]  # type: ignore[arg-type]
-        vals = sorted({i for i in ids if i is not None})
-        if not vals:
-            return None  # a reference flow contributes its emptiness too
-        return vals if multivalued else vals[0]
-    value = flow.evaluate(cs.attrs)
-    if value is IGNORE_THIS_FLOW or value is None:
-        return _NO_VALUE  # no value is no contribution: only AuthoritativeNull clears
-    if value is AUTHORITATIVE_NULL:
+    _NO_VALUE (also when the value cannot be had: the error is recorded on ``cs``)."""
+    try:
+        if ref_flow:
+            ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]  # type: ignore[arg-type]
+            vals = sorted({i for i in ids if i is not None})
+            if not vals:
+                return None  # a reference flow contributes its emptiness too
+            return vals if multivalued else vals[0]
+        value = flow.evaluate(cs.attrs)
+        if value is IGNORE_THIS_FLOW or value is None:
+            return _NO_VALUE  # no value is no contribution: only AuthoritativeNull clears
+        if value is AUTHORITATIVE_NULL:
+            return value
+        if mv_type == "reference":
+            return _NO_VALUE  # a reference flows only from a reference attribute
+        if mv_type == "string" and type(value) is str:
+            return value  # the common case: nothing to convert
+        value = convert(value if type(value) is not tuple else list(value), mv_type)
+        if isinstance(value, list) and multivalued is False:
+            value = value[0] if len(value) == 1 else value
         return value
-    if mv_type == "reference":
-        return _NO_VALUE  # a reference flows only from a reference attribute
-    if mv_type == "string" and type(value) is str:
-        return value  # the common case: nothing to convert
-    value = convert(value if type(value) is not tuple else list(value), mv_type)
-    if isinstance(value, list) and multivalued is False:
-        value = value[0] if len(value) == 1 else value
-    return value
+    except (ReconcilerError, ValueError) as exc:
+        msg = exc.one_line() if isinstance(exc, ReconcilerError) else str(exc)
+        errors.add(cs, f"sync rule {rule.name!r}, flow to {target}: {msg}")
+        return _NO_VALUE
 
 
 def compute_attributes(
@@ -104,11 +110,7 @@ def compute_attributes(
         for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
             if target in contrib:
                 continue
-            try:
-                value = _flow_value(flow, mv_type, multivalued, ref_flow, cs, refs, ref_mv)
-            except (ReconcilerError, ValueError) as exc:
-                _flow_error(errors, cs, rule, target, exc)
-                continue
+            value = _flow_value(flow, target, mv_type, multivalued, ref_flow, cs, rule, refs, ref_mv, errors)
             if value is _NO_VALUE:
                 continue
             contrib[target] = who
@@ -124,11 +126,7 @@ def compute_attributes(
             current = best.get(target)
             if current is not None and current[:3] <= (prec, rule.order, cs.id):
                 continue
-            try:
-                value = _flow_value(flow, mv_type, multivalued, ref_flow, cs, refs, ref_mv)
-            except (ReconcilerError, ValueError) as exc:
-                _flow_error(errors, cs, rule, target, exc)
-                continue
+            value = _flow_value(flow, target, mv_type, multivalued, ref_flow, cs, rule, refs, ref_mv, errors)
             if value is not _NO_VALUE:
                 best[target] = (prec, rule.order, cs.id, value, rule.name)
     attrs = {}
@@ -144,7 +142,3 @@ def compute_attributes(
         attrs[target] = value
     return attrs, contrib
 
-
-def _flow_error(errors: FlowErrors, cs: CSObject, rule: CompiledRule, target: str, exc: Exception) -> None:
-    msg = exc.one_line() if isinstance(exc, ReconcilerError) else str(exc)
-    errors.add(cs, f"sync rule {rule.name!r}, flow to {target}: {msg}")
