@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli.common import EXIT_ERROR, handle_errors
 from reconciler.cli.plan_cmd import emit, use_color
+from reconciler.engine.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from reconciler.plan.apply import Outcome, Prepared
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-deletes", type=int, help="Raise every connector's delete threshold to N for this run.")
 @handle_errors
+@gc_paused  # one command's objects live until it ends: the collector's passes over them are wasted
 def command(playbook, planfile, auto_approve, allow_deletes) -> None:  # type: ignore[no-untyped-def]
     """Export the planned changes and confirm them by importing again.
 

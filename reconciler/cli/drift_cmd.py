@@ -8,12 +8,14 @@ import click
 
 from reconciler.cli.common import EXIT_CHANGES, format_option, handle_errors
 from reconciler.cli.plan_cmd import emit, output_format, use_color
+from reconciler.engine.gcpause import gc_paused
 
 
 @click.command("drift")
 @click.argument("playbook", type=click.Path())
 @format_option()
 @handle_errors
+@gc_paused  # one command's objects live until it ends: the collector's passes over them are wasted
 def command(playbook, fmt, as_json) -> None:  # type: ignore[no-untyped-def]
     """Report where connected systems differ from the desired state (exit 2 on drift).
 

@@ -8,6 +8,7 @@ import sys
 import click
 
 from reconciler.cli.common import EXIT_CHANGES, format_option, handle_errors
+from reconciler.engine.gcpause import gc_paused
 
 
 def output_format(fmt: str, as_json: bool) -> str:
@@ -32,6 +33,7 @@ def emit(text: str) -> None:
 )
 @click.option("--full", is_flag=True, help="Show every object in detail (no clustering of identical edits).")
 @handle_errors
+@gc_paused  # one command's objects live until it ends: the collector's passes over them are wasted
 def command(playbook, out, fmt, as_json, detailed_exitcode, explain, full) -> None:  # type: ignore[no-untyped-def]
     """Show what would change; writes nothing to the state or any system.
 

@@ -6,6 +6,7 @@ import click
 
 from reconciler.cli.common import format_option, handle_errors
 from reconciler.cli.plan_cmd import emit, output_format, use_color
+from reconciler.engine.gcpause import gc_paused
 
 
 @click.command("show")
@@ -14,6 +15,7 @@ from reconciler.cli.plan_cmd import emit, output_format, use_color
 @click.option("--explain", is_flag=True, help="Show the rule and flow behind each change.")
 @click.option("--full", is_flag=True, help="Show every object in detail (no clustering of identical edits).")
 @handle_errors
+@gc_paused  # one command's objects live until it ends: the collector's passes over them are wasted
 def command(planfile, fmt, as_json, explain, full) -> None:  # type: ignore[no-untyped-def]
     """Render a saved plan file (it is checked: checksum and format version).
 

@@ -222,11 +222,13 @@ class Engine:
                                                      cs.anchor, n, "unconfirmed"))  # fmt: skip
         return out
 
+    @gc_paused
     def planned_changes(self) -> list[PlannedChange]:
         from reconciler.engine.planning import planned_changes
 
         return planned_changes(self.ctx)
 
+    @gc_paused
     def unmanaged(self) -> list[UnmanagedObject]:
         from reconciler.engine.planning import unmanaged
 

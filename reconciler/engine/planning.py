@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.engine.context import Context
 from reconciler.engine.objects import NORMAL, CSObject
-from reconciler.plan.model import AttributeDelta, PlannedChange, UnmanagedObject
+from reconciler.plan.model import AttributeDelta, LazyChange, PlannedChange, UnmanagedObject
 
 
 def _sensitive_flows(ctx: Context) -> set[tuple[str, str]]:
@@ -95,28 +95,44 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
             mv_guids: dict[int, str]) -> PlannedChange:  # fmt: skip
     pe = cs.pending_export or {}
     op = pe.get("op", "update")
-    change = PlannedChange(
-        connector=cs.connector, op=op, object_type=cs.object_type, dn=cs.dn, anchor=cs.anchor,
-        new_dn=pe.get("new_dn"), rule=pe.get("rule"), cause=pe.get("cause") or "source",
-        mv_guid=mv_guids.get(cs.mv_id) if cs.mv_id else None, cs_guid=cs.guid,
-    )  # fmt: skip
+    header: dict[str, Any] = {
+        "connector": cs.connector, "op": op, "object_type": cs.object_type, "dn": cs.dn, "anchor": cs.anchor,
+        "new_dn": pe.get("new_dn"), "rule": pe.get("rule"), "cause": pe.get("cause") or "source",
+        "mv_guid": mv_guids.get(cs.mv_id) if cs.mv_id else None, "cs_guid": cs.guid,
+    }  # fmt: skip
     if op == "delete":
-        return change
-    acause = pe.get("acause") or {}
-    arule = pe.get("arule") or {}
+        return PlannedChange(**header)
+    attrs: dict[str, Any] = pe.get("attrs") or {}
+    refs: dict[str, list[int]] = pe.get("refs") or {}
+    before = None if op == "add" else {name: cs.attrs.get(name) for name in attrs}
+    held = held_refs.get(cs.id) if refs and op != "add" else None  # type: ignore[arg-type]
+    arule, acause = pe.get("arule") or {}, pe.get("acause") or {}
+    own, cause = header["rule"], header["cause"]
+
+    def build() -> list[AttributeDelta]:
+        # references in the target's terms: ``targets`` (read with the batch) stays with the closure
+        shown: dict[str, tuple[Any, Any]] = {}
+        was_by: dict[str, list[Any]] = {}
+        for a, d in held or ():
+            was_by.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
+        for name, ids in refs.items():
+            after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
+            was = None if op == "add" else sorted(str(v) for v in was_by.get(name, []) if v is not None)
+            shown[name] = (was or None, after or None)
+        return _deltas(ctx, attrs, before, shown, arule, acause, own, cause, sens)
+
+    return LazyChange.of(build, (*attrs, *refs), header, bool(sens))
+
+
+def _deltas(ctx: Context, attrs: dict[str, Any], before: dict[str, Any] | None, refs: dict[str, tuple[Any, Any]],
+            arule: dict[str, Any], acause: dict[str, str], own: str | None, cause: str,
+            sens: set[tuple[str, str]]) -> list[AttributeDelta]:  # fmt: skip
+    """A change's attribute deltas, by name: what ``LazyChange`` builds when they are first read."""
     labels = _flow_labels(ctx)
-    held: dict[str, list[Any]] = {}
-    for a, d in held_refs.get(cs.id, ()):  # type: ignore[arg-type]
-        held.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
-    items: list[tuple[str, Any, Any]] = []
-    for name, after in (pe.get("attrs") or {}).items():
-        items.append((name, None if op == "add" else cs.attrs.get(name), after))
-    for name, ids in (pe.get("refs") or {}).items():
-        after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
-        before = None if op == "add" else sorted(str(v) for v in held.get(name, []) if v is not None)
-        items.append((name, before or None, after or None))
-    own, cause = change.rule, change.cause
-    for name, before, after in sorted(items, key=lambda x: x[0].lower()):
+    items = [(name, None if before is None else before.get(name), after) for name, after in attrs.items()]
+    items += [(name, was, now) for name, (was, now) in refs.items()]
+    out: list[AttributeDelta] = []
+    for name, was, now in sorted(items, key=lambda x: x[0].lower()):
         given = arule.get(name)
         rule: str | None
         flow: Any
@@ -126,16 +142,16 @@ def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[i
             rule, flow = (given or [None, None])[:2]
         if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
             flow = labels.get((rule, flow))  # type: ignore[arg-type]
-        multi = isinstance(after, list) or isinstance(before, list)
+        multi = isinstance(now, list) or isinstance(was, list)
         # positional: a plan of 100,000 adds makes a million of these
-        delta = AttributeDelta(name, before, after, None, None, multi, bool(sens) and (rule, flow) in sens,
-                               rule, flow, acause.get(name, cause))  # fmt: skip
+        delta = AttributeDelta(name, was, now, None, None, multi, bool(sens) and (rule, flow) in sens,
+                               rule, flow, acause.get(name, cause))  # type: ignore[arg-type]  # fmt: skip
         if multi:
-            was, now = _as_list(before), _as_list(after)
-            delta.added = [v for v in now if v not in was] if was else now
-            delta.removed = [v for v in was if v not in now] if now else was
-        change.attributes.append(delta)
-    return change
+            old, new = _as_list(was), _as_list(now)
+            delta.added = [v for v in new if v not in old] if old else new
+            delta.removed = [v for v in old if v not in new] if new else old
+        out.append(delta)
+    return out
 
 
 def unmanaged(ctx: Context) -> list[UnmanagedObject]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.plan.model import AttributeDelta, PlannedChange
+from reconciler.plan.model import AttributeDelta, LazyChange, PlannedChange
 from reconciler.playbook.model import Playbook, Secret
 
 REDACTED = "(sensitive)"
@@ -70,6 +70,14 @@ class Redactor:
 
     def change(self, change: PlannedChange) -> PlannedChange:
         """A redacted copy of a change, ready to render or store (the change itself when nothing is masked)."""
+        if isinstance(change, LazyChange):
+            if not self.secrets and not change.sensitive and not self._may_mask(change.connector, change.names):
+                return change  # nothing it holds can be masked: its deltas stay unbuilt
+            fields = {f.name: getattr(change, f.name) for f in dataclasses.fields(change) if f.name != "attributes"}
+            fields.update(dn=self.scrub(change.dn), new_dn=self.scrub(change.new_dn))
+            # masked when first read, like the change's own deltas are built
+            return LazyChange.of(lambda: [self._delta(change.connector, d) for d in change.attributes],
+                                 change.names, fields, change.sensitive)  # fmt: skip
         deltas = [self._delta(change.connector, d) for d in change.attributes]
         dn, new_dn = self.scrub(change.dn), self.scrub(change.new_dn)
         if (
@@ -79,6 +87,15 @@ class Redactor:
         ):
             return change  # nothing to mask: share it (plans of 100,000 objects stay cheap)
         return dataclasses.replace(change, dn=dn, new_dn=new_dn, attributes=deltas)
+
+    def _may_mask(self, connector: str, names: tuple[str, ...]) -> bool:
+        """Whether some attribute of these names, in this connector, is masked."""
+        conn = connector.lower()
+        for name in names:
+            low = name.lower()
+            if low in PASSWORD_ATTRIBUTES or low in self.sensitive_anywhere or (conn, low) in self.sensitive:
+                return True
+        return False
 
     def changes(self, changes: Iterable[PlannedChange]) -> list[PlannedChange]:
         return [self.change(c) for c in changes]

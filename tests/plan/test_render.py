@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from reconciler.plan.cluster import CLUSTER_THRESHOLD
-from reconciler.plan.model import AttributeDelta
+from reconciler.plan.model import AttributeDelta, LazyChange, PlannedChange
 from reconciler.plan.planfile import Plan
 from reconciler.plan.redact import Redactor
 from reconciler.plan.render import html, markdown, text
@@ -107,8 +107,40 @@ def test_json_plan_is_the_document_one_change_a_line_and_fast() -> None:
     assert elapsed < 5, f"json rendering of 20,000 changes took {elapsed:.1f} s"
 
 
+def lazy(change: PlannedChange, built: list[str]) -> LazyChange:
+    """The change as the engine makes it: deltas built when first read (each build noted in ``built``)."""
+    deltas = change.attributes
+
+    def build() -> list[AttributeDelta]:
+        built.append(change.dn)
+        return deltas
+
+    fields = {k: v for k, v in vars(change).items() if k != "attributes"}
+    return LazyChange.of(build, tuple(d.name for d in deltas), fields, any(d.sensitive for d in deltas))
+
+
+def test_a_shown_and_applied_plan_never_builds_its_adds_deltas() -> None:
+    built: list[str] = []
+    made = [
+        PlannedChange("dir", "add", "user", f"uid=u{i},o=x", rule="Out", attributes=[AttributeDelta("cn", after=f"U {i}")])
+        for i in range(200)
+    ]
+    adds = [lazy(c, built) for c in made]
+    plan = plan_of(adds)
+    out = text.render_plan(plan)
+    assert "200 user objects to add" in out and built == []
+    plan.release_details()
+    assert built == [] and plan.changes[0].attributes == []
+    # a saved plan digests every change: each is built once, with the same content as an eager one
+    plan = plan_of([lazy(c, built) for c in mixed()])
+    assert plan.digests == plan_of(mixed()).digests
+    assert sorted(built) == sorted(c.dn for c in mixed())  # once each
+    assert text.render_plan(plan, full=True) == text.render_plan(plan_of(mixed()), full=True)
+
+
 @pytest.mark.parametrize("fmt", ["text", "md", "json", "html"])
-def test_sensitive_values_and_secrets_never_rendered(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("made", ["eager", "lazy"])
+def test_sensitive_values_and_secrets_never_rendered(fmt: str, made: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from reconciler.playbook.model import Secret
 
     monkeypatch.setenv("CORP_PASSWORD", "hunter2-very-secret")
@@ -116,6 +148,8 @@ def test_sensitive_values_and_secrets_never_rendered(fmt: str, monkeypatch: pyte
     changes[1].attributes.append(
         AttributeDelta("description", before=None, after="pw is hunter2-very-secret")
     )
+    if made == "lazy":
+        changes = [lazy(c, []) for c in changes]
     redactor = Redactor(
         sensitive_anywhere={"nationalid"},
         secrets=[Secret("env", "CORP_PASSWORD", Path()).reveal()],
