@@ -7,11 +7,13 @@ renderers redact them), never dropped.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from reconciler.engine.context import Context
-from reconciler.engine.objects import NORMAL, CSObject
+from reconciler.engine.objects import NORMAL
 from reconciler.plan.model import AttributeDelta, LazyChange, PlannedChange, UnmanagedObject
+from reconciler.store.rows import loads
 
 
 def _sensitive_flows(ctx: Context) -> set[tuple[str, str]]:
@@ -41,7 +43,21 @@ def _as_list(v: Any) -> list[Any]:
     return list(v) if isinstance(v, list) else [v]
 
 
+class _Batch:
+    """What the changes read in one batch share to build their deltas when asked: the reference targets
+    (shown in the target's terms), the references the objects hold now, the sensitive flows."""
+
+    __slots__ = ("ctx", "held", "refdefs", "sens", "targets")
+
+    def __init__(self, ctx: Context, refdefs: dict[str, Any], targets: dict[int, RefTargetView],
+                 held: dict[int, list[tuple[str, int]]], sens: set[tuple[str, str]]) -> None:  # fmt: skip
+        self.ctx, self.refdefs, self.targets, self.held, self.sens = ctx, refdefs, targets, held, sens
+
+
 def planned_changes(ctx: Context) -> list[PlannedChange]:
+    """Every pending export as a change; each keeps its pending export as stored (JSON text) and decodes it
+    again when its deltas are first read: a plan of 100,000 adds holds 100,000 short strings, not a
+    hundred thousand decoded dictionaries."""
     store: Any = ctx.store
     sens = _sensitive_flows(ctx)
     out: list[PlannedChange] = []
@@ -49,15 +65,17 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
         if not store.count_cs(name, "pending_export"):
             continue
         refdefs = ctx.ref_attrs(name)
-        for batch in store.iter_cs(name, "pending_export", ctx.batch):
-            target_ids = {i for cs in batch for ids in ((cs.pending_export or {}).get("refs") or {}).values()
-                          for i in ids}  # fmt: skip
-            held_refs = store.refs_of([cs.id for cs in batch]) if refdefs else {}
-            target_ids |= {d for rows in held_refs.values() for _, d in rows}
+        for rows in store.iter_cs_planned(name, ctx.batch):
+            pes = [loads(r[6]) for r in rows]
+            target_ids = {i for pe in pes for ids in (pe.get("refs") or {}).values() for i in ids}
+            updated = [r[0] for r, pe in zip(rows, pes) if pe.get("refs") and pe.get("op") != "add"]
+            held_refs = store.refs_of(updated) if refdefs and updated else {}
+            target_ids |= {d for refs in held_refs.values() for _, d in refs}
             targets = ref_targets(store, refdefs, target_ids) if target_ids else {}
-            mv_guids = store.mv_guids({cs.mv_id for cs in batch if cs.mv_id})
-            for cs in batch:
-                out.append(_change(ctx, cs, refdefs, targets, held_refs, sens, mv_guids))
+            shared = _Batch(ctx, refdefs, targets, held_refs, sens)
+            mv_guids = store.mv_guids({r[5] for r in rows if r[5]})
+            for row, pe in zip(rows, pes):
+                out.append(_change(shared, name, row, pe, mv_guids))
     return out
 
 
@@ -90,38 +108,40 @@ def _ref_display(refdefs: dict[str, Any], attr: str, t: RefTargetView | None) ->
     return t.dn
 
 
-def _change(ctx: Context, cs: CSObject, refdefs: dict[str, Any], targets: dict[int, RefTargetView],
-            held_refs: dict[int, list[tuple[str, int]]], sens: set[tuple[str, str]],
+def _change(shared: _Batch, connector: str, row: tuple[Any, ...], pe: dict[str, Any],
             mv_guids: dict[int, str]) -> PlannedChange:  # fmt: skip
-    pe = cs.pending_export or {}
+    cs_id, guid, object_type, dn, anchor, mv_id, pe_text, attrs_text = row
     op = pe.get("op", "update")
     header: dict[str, Any] = {
-        "connector": cs.connector, "op": op, "object_type": cs.object_type, "dn": cs.dn, "anchor": cs.anchor,
+        "connector": connector, "op": op, "object_type": object_type, "dn": dn, "anchor": anchor,
         "new_dn": pe.get("new_dn"), "rule": pe.get("rule"), "cause": pe.get("cause") or "source",
-        "mv_guid": mv_guids.get(cs.mv_id) if cs.mv_id else None, "cs_guid": cs.guid,
+        "mv_guid": mv_guids.get(mv_id) if mv_id else None, "cs_guid": guid,
     }  # fmt: skip
     if op == "delete":
         return PlannedChange(**header)
+    names = (*(pe.get("attrs") or ()), *(pe.get("refs") or ()))
+    build = partial(_build, shared, cs_id, pe_text, None if op == "add" else attrs_text)
+    return LazyChange.of(build, names, header, bool(shared.sens))
+
+
+def _build(shared: _Batch, cs_id: int, pe_text: str, attrs_text: str | None) -> list[AttributeDelta]:
+    """The deltas of one change, from its pending export and (but for an add) what its system holds."""
+    pe = loads(pe_text)
+    op, own, cause = pe.get("op", "update"), pe.get("rule"), pe.get("cause") or "source"
     attrs: dict[str, Any] = pe.get("attrs") or {}
-    refs: dict[str, list[int]] = pe.get("refs") or {}
-    before = None if op == "add" else {name: cs.attrs.get(name) for name in attrs}
-    held = held_refs.get(cs.id) if refs and op != "add" else None  # type: ignore[arg-type]
-    arule, acause = pe.get("arule") or {}, pe.get("acause") or {}
-    own, cause = header["rule"], header["cause"]
-
-    def build() -> list[AttributeDelta]:
-        # references in the target's terms: ``targets`` (read with the batch) stays with the closure
-        shown: dict[str, tuple[Any, Any]] = {}
-        was_by: dict[str, list[Any]] = {}
-        for a, d in held or ():
-            was_by.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
-        for name, ids in refs.items():
-            after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
-            was = None if op == "add" else sorted(str(v) for v in was_by.get(name, []) if v is not None)
-            shown[name] = (was or None, after or None)
-        return _deltas(ctx, attrs, before, shown, arule, acause, own, cause, sens)
-
-    return LazyChange.of(build, (*attrs, *refs), header, bool(sens))
+    held_attrs = loads(attrs_text) if attrs_text is not None else None
+    before = None if held_attrs is None else {name: held_attrs.get(name) for name in attrs}
+    refdefs, targets = shared.refdefs, shared.targets
+    shown: dict[str, tuple[Any, Any]] = {}
+    was_by: dict[str, list[Any]] = {}
+    for a, d in shared.held.get(cs_id, ()) if op != "add" else ():
+        was_by.setdefault(a, []).append(_ref_display(refdefs, a, targets.get(d)))
+    for name, ids in (pe.get("refs") or {}).items():
+        after = sorted(str(v) for v in (_ref_display(refdefs, name, targets.get(i)) for i in ids) if v is not None)
+        was = None if op == "add" else sorted(str(v) for v in was_by.get(name, []) if v is not None)
+        shown[name] = (was or None, after or None)
+    return _deltas(shared.ctx, attrs, before, shown, pe.get("arule") or {}, pe.get("acause") or {}, own, cause,
+                   shared.sens)  # fmt: skip
 
 
 def _deltas(ctx: Context, attrs: dict[str, Any], before: dict[str, Any] | None, refs: dict[str, tuple[Any, Any]],

@@ -68,6 +68,9 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def iter_cs(self, connector: str | None, which: str, batch: int) -> Iterator[list[CSObject]]: ...
     @abc.abstractmethod
+    def iter_cs_planned(self, connector: str, batch: int
+                        ) -> Iterator[list[tuple[int, str, str, str, str | None, int | None, str, str]]]: ...  # fmt: skip
+    @abc.abstractmethod
     def count_cs(self, connector: str | None, which: str = "all") -> int: ...
     @abc.abstractmethod
     def save_cs(self, objs: Iterable[CSObject], *, new: bool = False) -> None: ...

@@ -290,6 +290,23 @@ class ConnectorSpaceTables:
             last = rows[-1].id  # type: ignore[assignment]
             yield rows
 
+    def iter_cs_planned(self, connector: str, batch: int
+                        ) -> Iterator[list[tuple[int, str, str, str, str | None, int | None, str, str]]]:  # fmt: skip
+        """(id, guid, object_type, dn, anchor, mv_id, pending export, attributes) of a connector's objects
+        with a pending export, in id order, a batch at a time; the last two as stored (JSON text): a plan
+        keeps the text of a change and decodes it only when the change's details are read."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, guid, object_type, dn, anchor, mv_id, pending_export, attrs FROM cs INDEXED BY "
+                "cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+                (connector, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
     def save_cs_export_sent(self, objs: Iterable[CSObject]) -> None:
         """Objects an export sent whose DN and anchor are as stored: pending export, export memory, state
         and error (``save_cs_exported`` without the indexed DN and anchor columns)."""
