@@ -43,7 +43,7 @@ class AttributeDelta:
     cause: Cause = "source"
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedChange:
     """One pending export on one CS object."""
 
@@ -73,6 +73,7 @@ class LazyChange(PlannedChange):
     (the attribute names) and ``sensitive`` (some delta may be flagged sensitive) without building them.
     """
 
+    __slots__ = ("_build", "_deltas", "names", "sensitive")
     _deltas: list[AttributeDelta] | None
     _build: Callable[[], list[AttributeDelta]] | None
     names: tuple[str, ...]
@@ -83,9 +84,10 @@ class LazyChange(PlannedChange):
            sensitive: bool = False) -> LazyChange:  # fmt: skip
         """``fields``: every field of PlannedChange but ``attributes`` (set as they are: a plan makes one
         per pending export, and the generated ``__init__`` with its property setter cost a second per
-        100,000)."""
+        100,000). Slots: a plan of 100,000 adds holds 100,000 of these."""
         change = cls.__new__(cls)
-        change.__dict__.update(fields)
+        for name, value in fields.items():
+            setattr(change, name, value)
         change._deltas, change._build, change.names, change.sensitive = None, build, names, sensitive
         return change
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -115,7 +116,7 @@ def lazy(change: PlannedChange, built: list[str]) -> LazyChange:
         built.append(change.dn)
         return deltas
 
-    fields = {k: v for k, v in vars(change).items() if k != "attributes"}
+    fields = {f.name: getattr(change, f.name) for f in dataclasses.fields(change) if f.name != "attributes"}
     return LazyChange.of(build, tuple(d.name for d in deltas), fields, any(d.sensitive for d in deltas))
 
 

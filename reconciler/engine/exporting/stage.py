@@ -79,6 +79,9 @@ def dependency_order(objs: list[CSObject]) -> list[CSObject]:
     return ordered + rest
 
 
+_SENT = ExportChange("update", "", "")  # stands for a change whose result is recorded (its details dropped)
+
+
 class ExportStage:
     def __init__(self, ctx: Context, name: str, only: set[str] | None = None) -> None:
         self.ctx = ctx
@@ -165,7 +168,9 @@ class ExportStage:
         refs = self._translate(cs, targets, defer) if pe.get("refs") else {}
         attrs = pe.get("attrs") or {}
         if op == "add":
-            full = {k: v for k, v in attrs.items() if v is not None}
+            # the pending export's own dict, not a copy (an export of 100,000 adds held both): the references
+            # added to it are in ``refs`` too, which export memory records after the attributes (_apply)
+            full = attrs if None not in attrs.values() else {k: v for k, v in attrs.items() if v is not None}
             for k, v in refs.items():
                 if v:
                     full[k] = v
@@ -211,25 +216,36 @@ class ExportStage:
             self.store.commit()
             raise
         by_key = {r.key: r for r in results}
-        stored = {cs.id: (cs.dn, cs.anchor) for cs in objs}  # DN and anchor as the store holds them now
-        saved: list[CSObject] = []
-        whole: list[CSObject] = []
-        deleted: list[int] = []
+        del results
         followups: list[CSObject] = []
-        for cs, ch in zip(objs, changes):
-            res = by_key.get(cs.id) or ExportResult(cs.id, ok=False, error="the connector returned no result")
-            self._apply(cs, ch, res, deferred.get(cs.id), saved, whole, deleted, followups)  # type: ignore[arg-type]
-        # results touch only the export columns (the fewer, the cheaper), except a deleted object kept as a
-        # placeholder, which _apply read whole
-        if whole:
-            self.store.save_cs(whole)
-        if saved:
-            self.store.save_cs_export_failed([cs for cs in saved if cs.export_error is not None])
-            done = [cs for cs in saved if cs.export_error is None]
-            self.store.save_cs_export_sent([cs for cs in done if stored[cs.id] == (cs.dn, cs.anchor)])
-            self.store.save_cs_exported([cs for cs in done if stored[cs.id] != (cs.dn, cs.anchor)])
-        if deleted:
-            self.store.delete_cs(deleted)
+        # the results are recorded a batch at a time, in one transaction: each object's export memory is
+        # written and then dropped with its pending export, so a whole file of 100,000 adds never holds a
+        # hundred thousand memories at once
+        for i in range(0, len(objs), self.ctx.batch):
+            part = range(i, min(i + self.ctx.batch, len(objs)))
+            stored = {objs[j].id: (objs[j].dn, objs[j].anchor) for j in part}  # DN and anchor as stored now
+            saved: list[CSObject] = []
+            whole: list[CSObject] = []
+            deleted: list[int] = []
+            for j in part:
+                cs, ch = objs[j], changes[j]
+                res = by_key.get(cs.id) or ExportResult(cs.id, ok=False, error="the connector returned no result")
+                self._apply(cs, ch, res, deferred.get(cs.id), saved, whole, deleted, followups)  # type: ignore[arg-type]
+            # results touch only the export columns (the fewer, the cheaper), except a deleted object kept as
+            # a placeholder, which _apply read whole
+            if whole:
+                self.store.save_cs(whole)
+            if saved:
+                self.store.save_cs_export_failed([cs for cs in saved if cs.export_error is not None])
+                done = [cs for cs in saved if cs.export_error is None]
+                self.store.save_cs_export_sent([cs for cs in done if stored[cs.id] == (cs.dn, cs.anchor)])
+                self.store.save_cs_exported([cs for cs in done if stored[cs.id] != (cs.dn, cs.anchor)])
+            if deleted:
+                self.store.delete_cs(deleted)
+            for cs in saved:
+                cs.export_memory = None  # written; a follow-up reads its object again
+            for j in part:
+                changes[j] = _SENT
         self.store.commit()
         self.ctx.report(f"export {self.name}", self.result.added + self.result.changed + self.result.deleted, None)
         self.ctx.crash.boundary("export")
