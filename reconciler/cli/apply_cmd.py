@@ -48,12 +48,15 @@ def command(playbook, planfile, auto_approve, allow_deletes) -> None:  # type: i
             hint=f"pass --auto-approve, or apply a reviewed plan: reconciler plan {playbook} --out plan.json, "
             f"then reconciler apply {playbook} plan.json",
         )
-    saved = read_plan(planfile) if planfile else None  # a bad file fails before the state is touched
+    # a bad file fails before the state is touched; its deltas are not read: the plan exported is the
+    # one computed now, checked change by change against the file's digests
+    saved = read_plan(planfile, details=False) if planfile else None
     progress = Progress()
     with opened(playbook) as (pb, store):
         with progress:
             if saved is not None:
                 prepared = prepare_saved(pb, store, saved, label=playbook, progress=progress)
+                saved = None  # checked equal to the plan just computed, which is the one shown and exported
             else:
                 prepared = prepare(pb, store, label=playbook, progress=progress)
         try:

@@ -94,13 +94,18 @@ class LazyChange(PlannedChange):
     @property  # type: ignore[override]
     def attributes(self) -> list[AttributeDelta]:
         if self._deltas is None:
-            build, self._build = self._build, None
-            self._deltas = build() if build is not None else []
+            self._deltas = self._build() if self._build is not None else []
         return self._deltas
 
     @attributes.setter
     def attributes(self, value: list[AttributeDelta]) -> None:
         self._deltas, self._build = value, None
+
+    def forget(self) -> None:
+        """Drop the deltas built so far; read again, they are built again (a plan file is written, and its
+        digests taken, one change at a time)."""
+        if self._build is not None:
+            self._deltas = None
 
 
 @dataclass

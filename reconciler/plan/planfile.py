@@ -14,14 +14,25 @@ import json
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from reconciler import __version__
 from reconciler.errors import Bug, PlanError
 from reconciler.plan.digest import PLAIN, change_digest, compact, jsonable, plan_checksum
-from reconciler.plan.model import AttributeDelta, ImportSummary, ObjectProblem, PlannedChange, UnmanagedObject
+from reconciler.plan.model import (
+    AttributeDelta,
+    ImportSummary,
+    LazyChange,
+    ObjectProblem,
+    PlannedChange,
+    UnmanagedObject,
+)
 from reconciler.plan.redact import Redactor
 
 FORMAT_VERSION = 1
@@ -77,8 +88,12 @@ class Plan:
         if self._digests is None:
             if self._undigested is None and self.changes:
                 raise Bug("a plan's digests were asked for after its details were released")
-            self._digests = [change_digest(c) for c in self._undigested or ()]
-            self._undigested = None
+            out = []
+            for c in self._undigested or ():
+                out.append(change_digest(c))
+                if isinstance(c, LazyChange):
+                    c.forget()  # built for its digest only: read again, it is built again
+            self._digests, self._undigested = out, None
         return self._digests
 
     def release_details(self) -> None:
@@ -130,8 +145,15 @@ class Plan:
 
     # -- the document ----------------------------------------------------------------------------
     def to_document(self, *, checksum: bool = True) -> dict[str, Any]:
+        doc = {**self._head(), "changes": list(self.change_documents()), **self._tail()}
+        if checksum:
+            doc["checksum"] = plan_checksum(doc)
+        return doc
+
+    def _head(self) -> dict[str, Any]:
+        """The document's members before ``changes``, in their order."""
         s = self.summary()
-        doc: dict[str, Any] = {
+        return {
             "kind": KIND,
             "format_version": FORMAT_VERSION,
             "tool_version": self.tool_version,
@@ -144,49 +166,68 @@ class Plan:
             "summary": {"add": s.add, "change": s.change, "rename": s.rename, "delete": s.delete},
             "summary_line": s.line(),
             "imports": [asdict(i) for i in self.imports],
-            "changes": [_change_doc(c, d) for c, d in zip(self.changes, self.digests)],
+        }
+
+    def _tail(self) -> dict[str, Any]:
+        """The document's members after ``changes``, in their order."""
+        return {
             "unmanaged": [asdict(u) for u in self.unmanaged],
             "problems": [asdict(p) for p in self.problems],
             "rule_edits": {k: list(v) for k, v in self.rule_edits.items()},
         }
-        if checksum:
-            doc["checksum"] = plan_checksum(doc)
-        return doc
+
+    def change_documents(self) -> Iterator[dict[str, Any]]:
+        """Each change as the document holds it; a change's deltas built for it are dropped again after
+        (see ``LazyChange.forget``), so writing a plan of 100,000 changes holds one change's at a time."""
+        for change, digest in zip(self.changes, self.digests):
+            doc = _change_doc(change, digest)
+            if isinstance(change, LazyChange):
+                change.forget()
+            yield doc
 
     @classmethod
     def from_document(cls, doc: Any, source: str = "plan") -> Plan:
-        if not isinstance(doc, dict) or doc.get("kind") != KIND:
-            raise PlanError(
-                f"{source} is not a reconciler plan file",
-                hint="make one with: reconciler plan PLAYBOOK --out FILE",
-            )
-        version = doc.get("format_version")
-        if version != FORMAT_VERSION:
-            raise PlanError(
-                f"{source} has plan format_version {version!r}; this reconciler reads version {FORMAT_VERSION}",
-                hint="run plan again with this reconciler",
-            )
+        _check_kind(doc, source)
         if doc.get("checksum") != plan_checksum(doc):
             raise PlanError(f"{source} fails its checksum: it was edited or truncated", hint="run plan again")
         try:
             changes = [_change_from(c) for c in doc["changes"]]
-            return cls(
-                playbook=doc["playbook"],
-                playbook_digest=doc["playbook_digest"],
-                state_version=int(doc["state_version"]),
-                changes=changes,
-                _digests=[c["digest"] for c in doc["changes"]],
-                watermarks=dict(doc.get("watermarks") or {}),
-                imports=[ImportSummary(**i) for i in doc.get("imports") or []],
-                unmanaged=[UnmanagedObject(**u) for u in doc.get("unmanaged") or []],
-                rule_edits={k: list(v) for k, v in (doc.get("rule_edits") or {}).items()},
-                rules_changed=bool(doc.get("rules_changed")),
-                problems=[ObjectProblem(**p) for p in doc.get("problems") or []],
-                tool_version=doc.get("tool_version", "?"),
-                created_at=doc.get("created_at", ""),
-            )
+            return cls._of(doc, changes, [c["digest"] for c in doc["changes"]])
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanError(f"{source} is malformed ({exc!r})", hint="run plan again") from exc
+
+    @classmethod
+    def _of(cls, doc: dict[str, Any], changes: list[PlannedChange], digests: list[str]) -> Plan:
+        """A plan from a document's members other than its changes, and the changes read from it."""
+        return cls(
+            playbook=doc["playbook"],
+            playbook_digest=doc["playbook_digest"],
+            state_version=int(doc["state_version"]),
+            changes=changes,
+            _digests=digests,
+            watermarks=dict(doc.get("watermarks") or {}),
+            imports=[ImportSummary(**i) for i in doc.get("imports") or []],
+            unmanaged=[UnmanagedObject(**u) for u in doc.get("unmanaged") or []],
+            rule_edits={k: list(v) for k, v in (doc.get("rule_edits") or {}).items()},
+            rules_changed=bool(doc.get("rules_changed")),
+            problems=[ObjectProblem(**p) for p in doc.get("problems") or []],
+            tool_version=doc.get("tool_version", "?"),
+            created_at=doc.get("created_at", ""),
+        )
+
+
+def _check_kind(doc: Any, source: str) -> None:
+    if not isinstance(doc, dict) or doc.get("kind") != KIND:
+        raise PlanError(
+            f"{source} is not a reconciler plan file",
+            hint="make one with: reconciler plan PLAYBOOK --out FILE",
+        )
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise PlanError(
+            f"{source} has plan format_version {version!r}; this reconciler reads version {FORMAT_VERSION}",
+            hint="run plan again with this reconciler",
+        )
 
 
 def order_changes(changes: list[PlannedChange]) -> list[PlannedChange]:
@@ -250,6 +291,24 @@ def _change_from(doc: dict[str, Any]) -> PlannedChange:
     )
 
 
+def _lazy_change_from(doc: dict[str, Any], text: bytes | None) -> PlannedChange:
+    """A change read from its line of a plan file; its deltas are decoded from the line when first read
+    (a clustered ``show`` reads the deltas of few changes), or never with no line (``details=False``)."""
+    fields = {
+        "connector": doc["connector"], "op": doc["op"], "object_type": doc["object_type"], "dn": doc["dn"],
+        "anchor": doc.get("anchor"), "new_dn": doc.get("new_dn"), "rule": doc.get("rule"),
+        "cause": doc.get("cause", "source"), "mv_guid": None, "cs_guid": None,
+    }  # fmt: skip
+    names = tuple(a["name"] for a in doc.get("attributes") or ())
+    sensitive = any(a.get("sensitive") for a in doc.get("attributes") or ())
+    return LazyChange.of(partial(_deltas_from, text) if text is not None else list, names, fields, sensitive)
+
+
+def _deltas_from(text: bytes) -> list[AttributeDelta]:
+    doc = orjson.loads(text)
+    return [_delta_from(a, doc) for a in doc.get("attributes") or []]
+
+
 def _delta_from(a: dict[str, Any], change: dict[str, Any]) -> AttributeDelta:
     return AttributeDelta(
         name=a["name"],
@@ -266,36 +325,104 @@ def _delta_from(a: dict[str, Any], change: dict[str, Any]) -> AttributeDelta:
 
 
 def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
-    """Write the plan file atomically (a reader never sees half a plan)."""
+    """Write the plan file atomically (a reader never sees half a plan), one change at a time.
+
+    The text is the document's one compact serialization (``compact``), which the checksum is taken
+    over as it is written and then appended: a plan of 100,000 changes is never held whole, neither as
+    a document nor as text.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # serialized once, compact (the C encoder; an indent switches to the slow pure-Python one): the
-    # checksum is taken over exactly this text, then appended
-    body = compact(plan.to_document(checksum=False))
-    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    data = f'{body[:-1]},"checksum":"{digest}"}}'
-
+    head = compact(plan._head())[:-1] + ',"changes":['
+    tail = "]," + compact(plan._tail())[1:]
+    hasher = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data + "\n")
+        with os.fdopen(fd, "wb") as fh:
+
+            def put(text: str) -> None:
+                # a newline after each piece: whitespace to JSON, left out of the checksum (JSON text never
+                # holds a raw newline), and one change per line lets read_plan take the file a line at a time
+                data = text.encode("utf-8")
+                hasher.update(data)
+                fh.write(data + b"\n")
+
+            put(head)
+            for i, doc in enumerate(plan.change_documents()):
+                put("," + compact(doc) if i else compact(doc))
+            data = tail[:-1].encode("utf-8")
+            hasher.update(data + b"}")  # the body ends with the brace that now follows the checksum
+            fh.write(data + f',"checksum":"{hasher.hexdigest()}"}}\n'.encode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def read_plan(path: str | os.PathLike[str]) -> Plan:
-    """Read and check a plan file; every problem is a one-line PlanError."""
+def read_plan(path: str | os.PathLike[str], *, details: bool = True) -> Plan:
+    """Read and check a plan file; every problem is a one-line PlanError.
+
+    A file as ``write_plan`` writes it is read a line (a change) at a time, each change keeping its line
+    to decode its deltas from when they are read; ``details=False`` keeps no deltas at all (an apply
+    compares identities and digests only). Any other layout of the same document (a file reformatted by
+    hand) is read whole.
+    """
+    source = f"plan file {path}"
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            plan = _read_lines(fh, source, details)
+            if plan is not None:
+                return plan
+            fh.seek(0)
+            data = fh.read()
     except OSError as exc:
         raise PlanError(f"plan file {path} cannot be read: {exc.strerror}", hint="check the path") from exc
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         raise PlanError(
-            f"plan file {path} is not JSON (line {exc.lineno}: {exc.msg})",
+            f"plan file {path} is not JSON ({where})",
             hint="make one with: reconciler plan PLAYBOOK --out FILE",
         ) from exc
-    return Plan.from_document(doc, source=f"plan file {path}")
+    return Plan.from_document(doc, source=source)
+
+
+_CHECKSUM = b',"checksum":"'
+
+
+def _read_lines(fh: Any, source: str, details: bool) -> Plan | None:
+    """The plan of a file in ``write_plan``'s layout, or None when it is laid out otherwise."""
+    first = fh.readline().rstrip(b"\n")
+    if not first.endswith(b'"changes":['):
+        return None
+    hasher = hashlib.sha256(first)
+    try:
+        head = orjson.loads(first + b"]}")
+        _check_kind(head, source)
+        changes: list[PlannedChange] = []
+        digests: list[str] = []
+        last = b""
+        for line in fh:
+            body = line.rstrip(b"\n")
+            if not body.startswith((b"{", b",{")):
+                last = body
+                break
+            hasher.update(body)
+            item = body[1:] if body.startswith(b",") else body
+            doc = orjson.loads(item)
+            changes.append(_lazy_change_from(doc, item if details else None))
+            digests.append(doc["digest"])
+        at = last.rfind(_CHECKSUM)
+        if not last.startswith(b"],") or at < 0:
+            return None  # truncated, or not our layout: the whole read says what is wrong
+        hasher.update(last[:at] + b"}")
+        stored = last[at + len(_CHECKSUM) :].rstrip(b"}").rstrip(b'"').decode("ascii", "replace")
+        if stored != hasher.hexdigest():
+            raise PlanError(f"{source} fails its checksum: it was edited or truncated", hint="run plan again")
+        tail = orjson.loads(b"{" + last[2:])
+        return Plan._of({**head, **tail}, changes, digests)
+    except orjson.JSONDecodeError:
+        return None  # the whole read reports the JSON error with its line
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"{source} is malformed ({exc!r})", hint="run plan again") from exc

@@ -75,9 +75,13 @@ class Redactor:
                 return change  # nothing it holds can be masked: its deltas stay unbuilt
             fields = {f.name: getattr(change, f.name) for f in dataclasses.fields(change) if f.name != "attributes"}
             fields.update(dn=self.scrub(change.dn), new_dn=self.scrub(change.new_dn))
-            # masked when first read, like the change's own deltas are built
-            return LazyChange.of(lambda: [self._delta(change.connector, d) for d in change.attributes],
-                                 change.names, fields, change.sensitive)  # fmt: skip
+
+            def build() -> list[AttributeDelta]:  # masked when first read, as the change's own are built
+                masked = [self._delta(change.connector, d) for d in change.attributes]
+                change.forget()  # kept masked only: the change builds its own again when read
+                return masked
+
+            return LazyChange.of(build, change.names, fields, change.sensitive)
         deltas = [self._delta(change.connector, d) for d in change.attributes]
         dn, new_dn = self.scrub(change.dn), self.scrub(change.new_dn)
         if (

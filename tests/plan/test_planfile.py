@@ -108,3 +108,37 @@ def test_digests_are_taken_when_asked_and_never_after_the_details_are_released()
     never.release_details()
     with pytest.raises(Bug):
         _ = never.digests  # an empty list here would make every saved plan look stale or current
+
+
+def test_a_plan_file_is_read_a_change_per_line_and_every_edit_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    plan = plan_of(mixed())
+    write_plan(plan, path)
+    lines = path.read_bytes().splitlines()
+    assert len(lines) == len(plan.changes) + 2  # the head, one line per change, the tail
+    again = read_plan(path)
+    assert again.digests == plan.digests
+    bare = read_plan(path, details=False)  # what apply reads: identities and digests, no deltas
+    assert bare.digests == plan.digests and [c.key for c in bare.changes] == [c.key for c in again.changes]
+    assert all(c.attributes == [] for c in bare.changes) and any(c.attributes for c in again.changes)
+    assert text.render_plan(again, explain=True, full=True) == text.render_plan(plan, explain=True, full=True)
+    # one value changed on one change's line: refused, though the line is still valid JSON
+    edited = [line.replace(b'"after":"Marketing"', b'"after":"Sales"') for line in lines]
+    assert sum(a != b for a, b in zip(edited, lines)) == 1
+    path.write_bytes(b"\n".join(edited) + b"\n")
+    with pytest.raises(PlanError, match="fails its checksum"):
+        read_plan(path)
+    # cut after a few changes: refused as incomplete JSON, never applied in part
+    path.write_bytes(b"\n".join(lines[:3]) + b"\n")
+    with pytest.raises(PlanError, match="is not JSON"):
+        read_plan(path)
+
+
+def test_a_reformatted_plan_file_reads_the_same_and_an_empty_plan_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    write_plan(plan_of(mixed()), path)
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=2, ensure_ascii=False))  # pretty-printed
+    assert read_plan(path).digests == plan_of(mixed()).digests
+    write_plan(plan_of([]), path)
+    empty = read_plan(path)
+    assert empty.changes == [] and text.render_plan(empty).strip() == "No changes."
