@@ -49,7 +49,7 @@ def command(playbook, out, fmt, as_json, detailed_exitcode, explain, full) -> No
     from reconciler.plan.compute import compute_plan
     from reconciler.plan.planfile import write_plan
     from reconciler.plan.progress import Progress
-    from reconciler.plan.render import render_plan
+    from reconciler.plan.render import plan_pieces
     from reconciler.plan.session import opened
 
     fmt = output_format(fmt, as_json)
@@ -57,7 +57,8 @@ def command(playbook, out, fmt, as_json, detailed_exitcode, explain, full) -> No
         plan = compute_plan(pb, store, label=playbook, progress=progress)
     if out:
         write_plan(plan, out)
-    emit(render_plan(plan, fmt, explain=explain, full=full, color=use_color(), artifact=out))
+    for piece in plan_pieces(plan, fmt, explain=explain, full=full, color=use_color(), artifact=out):
+        emit(piece)
     if out and fmt == "text":
         click.echo(
             f"Saved the plan to {out}; apply exactly this plan with: reconciler apply {playbook} {out}",

@@ -24,16 +24,9 @@ def command(planfile, fmt, as_json, explain, full) -> None:  # type: ignore[no-u
       reconciler show plan.json --format md
     """
     from reconciler.plan.planfile import read_plan
-    from reconciler.plan.render import render_plan
+    from reconciler.plan.render import plan_pieces
 
     plan = read_plan(planfile)
-    emit(
-        render_plan(
-            plan,
-            output_format(fmt, as_json),
-            explain=explain,
-            full=full,
-            color=use_color(),
-            artifact=planfile,
-        )
-    )
+    fmt = output_format(fmt, as_json)
+    for piece in plan_pieces(plan, fmt, explain=explain, full=full, color=use_color(), artifact=planfile):
+        emit(piece)

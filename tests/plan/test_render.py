@@ -108,6 +108,14 @@ def test_json_plan_is_the_document_one_change_a_line_and_fast() -> None:
     assert elapsed < 5, f"json rendering of 20,000 changes took {elapsed:.1f} s"
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5])
+def test_json_plan_printed_in_pieces_is_the_same_document(n: int) -> None:
+    plan = plan_of(same_edit(n) if n else [])
+    for per in (1, 2, 3):
+        out = "".join(jsonr.plan_pieces(plan, per))
+        assert out == jsonr.dump(plan.to_document())  # checksum included, taken as the pieces went
+
+
 def lazy(change: PlannedChange, built: list[str]) -> LazyChange:
     """The change as the engine makes it: deltas built when first read (each build noted in ``built``)."""
     deltas = change.attributes

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.plan.drift import DriftReport
@@ -36,6 +37,16 @@ def render_plan(
     from reconciler.plan.render import text
 
     return text.render_plan(plan, explain=explain, full=full, color=color)
+
+
+def plan_pieces(plan: Plan, fmt: str, **options: Any) -> Iterator[str]:
+    """``render_plan`` in pieces to print one after the other: json is made a thousand changes at a time
+    (a plan of 100,000 changes is printed without ever being held whole); the others in one piece."""
+    if fmt == "json":
+        from reconciler.plan.render import json
+
+        return json.plan_pieces(plan)
+    return iter([render_plan(plan, fmt, **options)])
 
 
 def render_drift(report: DriftReport, fmt: str, *, color: bool = False) -> str:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json as _json
+from collections.abc import Iterator
 from typing import Any
 
+from reconciler.plan.digest import compact
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.planfile import Plan
+
+
+def _member(key: str, value: Any) -> str:
+    if isinstance(value, list) and value:
+        items = ",\n".join("    " + _json.dumps(v, ensure_ascii=False) for v in value)
+        text = f"[\n{items}\n  ]"
+    else:
+        text = _json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return f"  {_json.dumps(key)}: {text}"
 
 
 def dump(doc: dict[str, Any]) -> str:
@@ -16,21 +28,31 @@ def dump(doc: dict[str, Any]) -> str:
     C encoder per element keeps a plan of that size to a second or two, and the file still diffs
     line by line.
     """
-    lines = ["{"]
-    last = len(doc) - 1
-    for i, (key, value) in enumerate(doc.items()):
-        if isinstance(value, list) and value:
-            items = ",\n".join("    " + _json.dumps(v, ensure_ascii=False) for v in value)
-            text = f"[\n{items}\n  ]"
-        else:
-            text = _json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        lines.append(f"  {_json.dumps(key)}: {text}{',' if i < last else ''}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "{\n" + ",\n".join(_member(k, v) for k, v in doc.items()) + "\n}\n"
+
+
+def plan_pieces(plan: Plan, per: int = 1000) -> Iterator[str]:
+    """``dump(plan.to_document())`` in pieces of ``per`` changes, its checksum taken as they go: printing
+    a plan of 100,000 changes never holds its whole document or text."""
+    head, tail = plan._head(), plan._tail()
+    hasher = hashlib.sha256((compact(head)[:-1] + ',"changes":[').encode("utf-8"))
+    yield "{\n" + "".join(_member(k, v) + ",\n" for k, v in head.items())
+    yield '  "changes": [' + ("\n" if plan.changes else "")
+    shown: list[str] = []
+    for i, doc in enumerate(plan.change_documents()):
+        hasher.update(("," + compact(doc) if i else compact(doc)).encode("utf-8"))
+        shown.append("    " + _json.dumps(doc, ensure_ascii=False))
+        if len(shown) == per:
+            yield ",\n".join(shown) + ("" if i + 1 == len(plan.changes) else ",\n")
+            shown = []
+    yield ",\n".join(shown) + ("\n  ],\n" if plan.changes else "],\n")
+    hasher.update(("]," + compact(tail)[1:]).encode("utf-8"))
+    yield "".join(_member(k, v) + ",\n" for k, v in tail.items())
+    yield f'  "checksum": "{hasher.hexdigest()}"\n}}\n'
 
 
 def render_plan(plan: Plan) -> str:
-    return dump(plan.to_document())
+    return "".join(plan_pieces(plan))
 
 
 def render_drift(report: DriftReport) -> str:
