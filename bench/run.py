@@ -66,20 +66,42 @@ def change_departments(path: Path, share: float) -> int:
     return n
 
 
-def cli_apply(work: Path) -> dict[str, float]:
-    """The first `reconciler apply --auto-approve` as a user runs it (plan shown, export, confirming
-    import), in a child process on a copy of the playbook and data: seconds and the child's peak RSS."""
-    fresh = work / "cli"
-    fresh.mkdir()
-    shutil.copy(work / "playbook.yml", fresh / "playbook.yml")
-    shutil.copytree(work / "data", fresh / "data")
+# runs the CLI in this child and leaves its own peak RSS (kB) in the file named by its first argument
+_PEAK = ("import atexit, resource, sys\n"
+         "out = sys.argv.pop(1)\n"
+         "atexit.register(lambda: open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))\n"
+         "from reconciler.cli import main\n"
+         "main()\n")  # fmt: skip
+
+
+def cli(work: Path, *args: str) -> dict[str, float]:
+    """One `reconciler` command as a user runs it, in a child process: seconds and the child's peak RSS."""
+    peak_file = work / "peak.txt"
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "reconciler", "apply", str(fresh), "--auto-approve"], check=True,
+    subprocess.run([sys.executable, "-c", _PEAK, str(peak_file), *args], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    shutil.rmtree(fresh)
+    peak = int(peak_file.read_text()) / 1024
     return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1)}
+
+
+def cli_runs(work: Path) -> dict[str, dict[str, float]]:
+    """The first apply as users run it, each on a fresh copy of the playbook and data: `apply
+    --auto-approve` (plans, shows, exports, confirms), and the reviewed way, `plan --out` then
+    `apply PLANFILE`."""
+    out: dict[str, dict[str, float]] = {}
+    for way in ("auto", "reviewed"):
+        fresh = work / f"cli-{way}"
+        fresh.mkdir()
+        shutil.copy(work / "playbook.yml", fresh / "playbook.yml")
+        shutil.copytree(work / "data", fresh / "data")
+        if way == "auto":
+            out["apply_auto_approve"] = cli(work, "apply", str(fresh), "--auto-approve")
+        else:
+            out["plan_out"] = cli(work, "plan", str(fresh), "--out", str(fresh / "plan.json"))
+            out["apply_planfile"] = cli(work, "apply", str(fresh), str(fresh / "plan.json"))
+        shutil.rmtree(fresh)
+    return out
 
 
 def measure(n: int) -> dict[str, Any]:
@@ -95,11 +117,12 @@ def measure(n: int) -> dict[str, Any]:
     try:
         shutil.copy(HERE / "playbook" / "playbook.yml", work / "playbook.yml")
         generate(n, work / "data")
-        cli = None
+        commands = None
         if n <= FULL_CYCLE_UP_TO:
-            cli = cli_apply(work)
-            print(f"  {n:>9,} {'apply (CLI)':<18} {cli['seconds']:8.2f} s  {'':>10}       "
-                  f"peak {cli['peak_rss_mb']:7.1f} MB", file=sys.stderr, flush=True)  # fmt: skip
+            commands = cli_runs(work)
+            for name, run in commands.items():
+                print(f"  {n:>9,} {name + ' (CLI)':<24} {run['seconds']:8.2f} s  {'':>4}       "
+                      f"peak {run['peak_rss_mb']:7.1f} MB", file=sys.stderr, flush=True)  # fmt: skip
         playbook = load_playbook(work / "playbook.yml")
         stages: list[dict[str, Any]] = []
 
@@ -150,7 +173,7 @@ def measure(n: int) -> dict[str, Any]:
             "import_plus_full_sync_seconds": round(stages[0]["seconds"] + stages[1]["seconds"], 3),
             "first_cycle_seconds": round(first, 3),
             "cycle_1pct_share_of_first": round(stages[5]["seconds"] / first, 4),
-            "cli_apply_first": cli,
+            "cli_first_apply": commands,
             "peak_rss_mb": round(peak_mb(), 1),
             "stages": stages,
         }
