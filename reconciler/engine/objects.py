@@ -93,7 +93,7 @@ class MVObject:
     id: int | None = None
     guid: str = field(default_factory=new_guid)
     attrs: dict[str, Any] = field(default_factory=dict)
-    contrib: dict[str, list[Any]] = field(default_factory=dict)  # attr -> [rule, cs_id]
+    contrib: dict[str, list[Any]] = field(default_factory=dict)  # attr (or "*": all) -> [rule, cs_id]
     dirty: bool = False
     retry: list[str] | None = None  # connectors to provision again ("missing" objects)
 

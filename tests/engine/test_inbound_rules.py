@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from engine_lab import Lab
 
 BASE = """
@@ -122,3 +124,22 @@ def test_provisioning_onto_a_dn_an_unjoined_object_holds_names_the_missing_join(
     errors = [e.error for r in result.runs for e in r.error_list]
     assert any("not joined" in e and "join rule" in e for e in errors)
     assert dir_rows(lab)["1"]["cn"] == "legacy"  # never a silent takeover
+
+
+def _contributors(lab: Lab) -> dict[str, dict[str, list[object]]]:
+    """employeeId -> the MV object's contrib (which rule and CS object gave each attribute)."""
+    with lab.engine() as eng:
+        rows = eng.store.conn.execute("SELECT attrs, contrib FROM mv").fetchall()  # type: ignore[attr-defined]
+    return {json.loads(a)["employeeId"]: json.loads(c) for a, c in rows}
+
+
+def test_each_attribute_names_its_contributor_and_one_contributor_stands_for_all(lab: Lab) -> None:
+    setup(lab)
+    lab.cycle()
+    ada = _contributors(lab)["1"]
+    assert ada["displayName"][0] == ada["title"][0] == "In from badge"
+    assert ada["employeeId"][0] == "In from HR" and "*" not in ada
+    lab.csv("badge.csv", [{"badgeId": "b1", "owner": "1", "printed": "ADA", "role": "", "kind": "visitor"}])
+    lab.cycle()
+    ada = _contributors(lab)["1"]
+    assert list(ada) == ["*"] and ada["*"][0] == "In from HR"  # HR alone gives every attribute

@@ -6,7 +6,8 @@ object's age); ``IgnoreThisFlow`` contributes nothing, so the next contributor
 takes over; ``AuthoritativeNull`` wins and clears. Recomputing from every
 linked CS object (few per MV object) makes takeover automatic when a winner
 leaves scope or disappears. ``contrib`` records, per attribute, which rule and
-CS object gave the value (explain, plans).
+CS object gave the value (explain, plans); ``contrib[ALL]`` stands for every attribute when one
+contributor gave them all (the usual case).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | 
     return plan
 
 
+ALL = "*"  # contrib key of the one contributor of every attribute (no MV attribute is named "*")
 _NO_VALUE = object()  # a flow that contributes nothing (no value, IgnoreThisFlow)
 
 
@@ -104,19 +106,19 @@ def compute_attributes(
     if len(scoped) == 1:
         # one contributor (the usual case): nothing to rank, the first flow to a target gives it
         cs, rule = scoped[0]
-        who: list[Any] = [rule.name, cs.id]
         attrs: dict[str, Any] = {}
-        contrib: dict[str, list[Any]] = {}
+        given: set[str] = set()
         for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
-            if target in contrib:
+            if target in given:
                 continue
             value = _flow_value(flow, target, mv_type, multivalued, ref_flow, cs, rule, refs, ref_mv, errors)
             if value is _NO_VALUE:
                 continue
-            contrib[target] = who
+            given.add(target)
             if value is not AUTHORITATIVE_NULL and value is not None:
                 attrs[target] = value
-        return attrs, contrib
+        # one entry for all: the MV row of a million people is a quarter smaller than with one per attribute
+        return attrs, ({ALL: [rule.name, cs.id]} if given else {})
     best: dict[str, tuple[int, int, int, Any, str]] = {}  # attr -> (precedence, order, cs_id, value, rule)
     sign = -1 if ctx.mutation == "reverse-precedence" else 1  # tests only
     for cs, rule in scoped:
