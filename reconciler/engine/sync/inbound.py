@@ -34,7 +34,14 @@ from reconciler.engine.objects import (
 )
 from reconciler.engine.runs import COMPLETED_SYNC_ERRORS, RunResult
 from reconciler.engine.sync.join import JoinIndex, exact_match, join_candidates
-from reconciler.engine.sync.precedence import FlowErrors, compute_attributes, in_scope_rules
+from reconciler.engine.sync.precedence import (
+    ALL,
+    FlowErrors,
+    compute_attributes,
+    in_scope_rules,
+    ref_value,
+    reference_flows,
+)
 from reconciler.errors import ReconcilerError
 
 RECOMPUTE = 2  # mv.dirty level: recompute from links, then outbound
@@ -50,6 +57,10 @@ class Inbound:
         self.full = full
         self.full_connectors = full_connectors
         self.done_mv = IdSet()
+        # pass 3: MV objects marked only because a reference named an object not linked yet (one
+        # contributor), and those marked for anything else in this run (a full recompute)
+        self.refs_only = IdSet()
+        self.must_full = IdSet()
 
     # ----------------------------------------------------------- pass 1: links
     def link_pass(self, connector: str) -> None:
@@ -132,6 +143,7 @@ class Inbound:
                 recompute |= self.store.referrer_mv_ids(link_moved, excl)
             if recompute:
                 self.store.set_mv_dirty_level(recompute, RECOMPUTE)
+                self.must_full.update(recompute)
             # pass 2 for this batch, in the same transaction: flows into the MV objects now linked
             gone = set(deleted)
             kept = {cs.id: cs for cs in batch if cs.id not in gone}
@@ -222,16 +234,68 @@ class Inbound:
             self.ctx.crash.boundary("sync")
 
     def recompute_marked(self) -> None:
-        """Pass 3: MV objects marked for recomputation (lost a link, references moved)."""
+        """Pass 3: MV objects marked for recomputation (lost a link, references moved); those marked in
+        this run only because a reference waited for a later batch get their references alone."""
         while True:
             ids = self.store.mv_ids_dirty(RECOMPUTE)
             if not ids:
                 return
+            light = [i for i in ids if i in self.refs_only and i not in self.must_full]
+            if light:
+                self.must_full.update(light)  # marked again later, for whatever reason: recomputed whole
+                lighter = set(light)
+                ids = [i for i in ids if i not in lighter]
+            for i in range(0, len(light), self.ctx.batch):
+                self.recompute_refs(light[i : i + self.ctx.batch])
+                self.index.flush()
+                self.store.commit()
+                self.ctx.crash.boundary("sync")
             for i in range(0, len(ids), self.ctx.batch):
                 self.recompute(set(ids[i : i + self.ctx.batch]), force_outbound=True)
                 self.index.flush()
                 self.store.commit()
                 self.ctx.crash.boundary("sync")
+
+    def recompute_refs(self, mv_ids: list[int]) -> None:
+        """The reference attributes of MV objects with one contributor, evaluated again now that the
+        objects they name are linked: the rest of their attributes came from the same CS object, unchanged
+        since, so neither it nor its other flows are read again. An object whose rule has another flow
+        to a reference's target is recomputed whole."""
+        store = self.store
+        mvs = self.ctx.load_mvs(mv_ids)
+        rules = {r.name: r for rs in self.ctx.rules.inbound.values() for r in rs}
+        todo: list[tuple[MVObject, int, list[tuple[Any, str, bool | None]]]] = []
+        whole: set[int] = set()
+        for mv_id in mv_ids:
+            mv = mvs.get(mv_id)
+            if mv is None:
+                continue
+            who = mv.contrib.get(ALL)
+            rule = rules.get(who[0]) if who else None
+            flows = reference_flows(self.ctx, rule) if rule is not None else None
+            if who is None or flows is None:
+                whole.add(mv_id)
+            else:
+                todo.append((mv, who[1], flows))
+        refs = store.refs_of([cs_id for _, cs_id, _ in todo])
+        ref_mv = store.mv_ids_of_cs({d for rows in refs.values() for _, d in rows})
+        changed: list[MVObject] = []
+        for mv, cs_id, flows in todo:
+            old_entries = self.index.entries_for(mv)
+            attrs = dict(mv.attrs)
+            for flow, target, multivalued in flows:
+                value = ref_value(flow, multivalued, cs_id, refs, ref_mv)
+                if value is None:
+                    attrs.pop(target, None)
+                else:
+                    attrs[target] = value
+            mv.attrs, mv.dirty = attrs, True  # outbound follows, as after a whole recompute
+            changed.append(mv)
+            self.index.update(mv, old_entries)
+        store.save_mv(changed)
+        self.ctx.cache_mvs(changed)
+        if whole:
+            self.recompute(whole, force_outbound=True)
 
     def recompute(self, mv_ids: set[int], force_outbound: bool = False,
                   known: dict[int, CSObject] | None = None, mark_unresolved: bool = False,
@@ -300,6 +364,7 @@ class Inbound:
             waiting.discard(None)
             if waiting:
                 store.set_mv_dirty_level(waiting - gone, RECOMPUTE)
+                self.refs_only.update(i for i in waiting - gone if i in mvs and ALL in mvs[i].contrib)
         self.ctx.cache_mvs(m for m in mvs.values() if m.id not in gone)
         if deleted:
             store.delete_mv([i for i in deleted if i not in fresh])  # a fresh one was never written
@@ -337,4 +402,6 @@ class Inbound:
         if deleted:
             self.store.delete_cs(deleted)
         # MV objects referring to this one must drop the reference
-        self.store.set_mv_dirty_level(self.store.referrer_mv_ids([c.id for c in links]) - {mv.id}, RECOMPUTE)
+        referrers = self.store.referrer_mv_ids([c.id for c in links]) - {mv.id}
+        self.store.set_mv_dirty_level(referrers, RECOMPUTE)
+        self.must_full.update(referrers)

@@ -12,6 +12,7 @@ contributor gave them all (the usual case).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from reconciler.engine.context import Context
@@ -54,8 +55,27 @@ def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | 
     return plan
 
 
+def reference_flows(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, bool | None]] | None:
+    """(flow, target, multivalued) of the rule's reference flows, when each is the only flow to its target
+    (what a reference-only recompute evaluates again); None when some target has another flow too."""
+    plan = rule.plan or _plan(ctx, rule)
+    targets = Counter(target for _, target, _, _, _ in plan)
+    out = [(flow, target, multivalued) for flow, target, _, multivalued, ref in plan if ref]
+    return None if any(targets[target] > 1 for _, target, _ in out) else out
+
+
 ALL = "*"  # contrib key of the one contributor of every attribute (no MV attribute is named "*")
 _NO_VALUE = object()  # a flow that contributes nothing (no value, IgnoreThisFlow)
+
+
+def ref_value(flow: Any, multivalued: bool | None, cs_id: int, refs: dict[int, list[tuple[str, int]]],
+              ref_mv: dict[int, int | None]) -> Any:  # fmt: skip
+    """A reference flow's value: the MV objects linked to the objects ``cs_id`` references (None: none)."""
+    ids = [ref_mv.get(dst) for a, dst in refs.get(cs_id, ()) if a == flow.source]
+    vals = sorted({i for i in ids if i is not None})
+    if not vals:
+        return None  # a reference flow contributes its emptiness too
+    return vals if multivalued else vals[0]
 
 
 def _flow_value(flow: Any, target: str, mv_type: str, multivalued: bool | None, ref_flow: bool,
@@ -65,11 +85,7 @@ def _flow_value(flow: Any, target: str, mv_type: str, multivalued: bool | None, 
     _NO_VALUE (also when the value cannot be had: the error is recorded on ``cs``)."""
     try:
         if ref_flow:
-            ids = [ref_mv.get(dst) for a, dst in refs.get(cs.id, ()) if a == flow.source]  # type: ignore[arg-type]
-            vals = sorted({i for i in ids if i is not None})
-            if not vals:
-                return None  # a reference flow contributes its emptiness too
-            return vals if multivalued else vals[0]
+            return ref_value(flow, multivalued, cs.id, refs, ref_mv)  # type: ignore[arg-type]
         value = flow.evaluate(cs.attrs)
         if value is IGNORE_THIS_FLOW or value is None:
             return _NO_VALUE  # no value is no contribution: only AuthoritativeNull clears
