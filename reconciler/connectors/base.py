@@ -90,7 +90,8 @@ class ExportChange:
     holds the attribute-level changes; ``rename`` moves ``dn`` to ``new_dn`` (and may carry changes);
     ``delete`` needs only dn/anchor. Reference values are already in the target's terms (DN, key or id).
     ``attributes`` on update/rename also carries the object's full desired attributes (file
-    connectors rewrite whole records).
+    connectors rewrite whole records). A connector reads a change, never changes it: the engine records
+    export memory from the same dictionaries.
     """
 
     op: ExportOp

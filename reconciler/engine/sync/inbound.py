@@ -364,7 +364,8 @@ class Inbound:
             waiting.discard(None)
             if waiting:
                 store.set_mv_dirty_level(waiting - gone, RECOMPUTE)
-                self.refs_only.update(i for i in waiting - gone if i in mvs and ALL in mvs[i].contrib)
+                if not self.ctx.uses_membership:  # with ISMEMBEROF scopes, links may move scope: whole
+                    self.refs_only.update(i for i in waiting - gone if i in mvs and ALL in mvs[i].contrib)
         self.ctx.cache_mvs(m for m in mvs.values() if m.id not in gone)
         if deleted:
             store.delete_mv([i for i in deleted if i not in fresh])  # a fresh one was never written
