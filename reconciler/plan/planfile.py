@@ -362,10 +362,10 @@ def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
 def read_plan(path: str | os.PathLike[str], *, details: bool = True) -> Plan:
     """Read and check a plan file; every problem is a one-line PlanError.
 
-    A file as ``write_plan`` writes it is read a line (a change) at a time, each change keeping its line
-    to decode its deltas from when they are read; ``details=False`` keeps no deltas at all (an apply
-    compares identities and digests only). Any other layout of the same document (a file reformatted by
-    hand) is read whole.
+    A file as ``write_plan`` writes it (its line ends made CRLF or not, as a Windows checkout does) is
+    read a line (a change) at a time, each change keeping its line to decode its deltas from when they
+    are read; ``details=False`` keeps no deltas at all (an apply compares identities and digests only).
+    Any other layout of the same document (a file reformatted by hand) is read whole.
     """
     source = f"plan file {path}"
     try:
@@ -393,7 +393,7 @@ _CHECKSUM = b',"checksum":"'
 
 def _read_lines(fh: Any, source: str, details: bool) -> Plan | None:
     """The plan of a file in ``write_plan``'s layout, or None when it is laid out otherwise."""
-    first = fh.readline().rstrip(b"\n")
+    first = fh.readline().rstrip(b"\r\n")
     if not first.endswith(b'"changes":['):
         return None
     hasher = hashlib.sha256(first)
@@ -404,7 +404,7 @@ def _read_lines(fh: Any, source: str, details: bool) -> Plan | None:
         digests: list[str] = []
         last = b""
         for line in fh:
-            body = line.rstrip(b"\n")
+            body = line.rstrip(b"\r\n")
             if not body.startswith((b"{", b",{")):
                 last = body
                 break

@@ -139,6 +139,10 @@ def test_a_reformatted_plan_file_reads_the_same_and_an_empty_plan_round_trips(tm
     write_plan(plan_of(mixed()), path)
     path.write_text(json.dumps(json.loads(path.read_text()), indent=2, ensure_ascii=False))  # pretty-printed
     assert read_plan(path).digests == plan_of(mixed()).digests
+    # committed from a Windows checkout (line ends made CRLF): the same plan
+    write_plan(plan_of(mixed()), path)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert read_plan(path).digests == plan_of(mixed()).digests
     write_plan(plan_of([]), path)
     empty = read_plan(path)
     assert empty.changes == [] and text.render_plan(empty).strip() == "No changes."
