@@ -149,11 +149,13 @@ def _deltas(ctx: Context, attrs: dict[str, Any], before: dict[str, Any] | None, 
             sens: set[tuple[str, str]]) -> list[AttributeDelta]:  # fmt: skip
     """A change's attribute deltas, by name: what ``LazyChange`` builds when they are first read."""
     labels = _flow_labels(ctx)
+    own_rule = ctx.rules.outbound_rule(own) if own is not None else None
+    unnamed = own_rule.flow_index if own_rule is not None else {}
     items = [(name, None if before is None else before.get(name), after) for name, after in attrs.items()]
     items += [(name, was, now) for name, (was, now) in refs.items()]
     out: list[AttributeDelta] = []
     for name, was, now in sorted(items, key=lambda x: x[0].lower()):
-        given = arule.get(name)
+        given = arule.get(name, unnamed.get(name))  # unnamed: the own rule's flow to it (see staging)
         rule: str | None
         flow: Any
         if isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)

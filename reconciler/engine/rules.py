@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,15 @@ class CompiledRule:
     def name(self) -> str:
         return self.rule.name
 
+    @functools.cached_property
+    def flow_index(self) -> dict[str, int]:
+        """Target -> index of the rule's flow to it (a rule writes each target once): a pending add leaves
+        the flows of its own rule unnamed (see engine.sync.staging)."""
+        out: dict[str, int] = {}
+        for index, flow in enumerate(self.flows):
+            out.setdefault(flow.target, index)
+        return out
+
 
 @dataclass
 class CompiledRules:
@@ -83,6 +93,12 @@ class CompiledRules:
     join_attrs: dict[str, set[str]] = field(default_factory=dict)  # mv_type -> MV attributes used by joins
 
     _by_type: dict[tuple[str, str], list[CompiledRule]] = field(default_factory=dict)
+    _outbound_by_name: dict[str, CompiledRule] = field(default_factory=dict)
+
+    def outbound_rule(self, name: str) -> CompiledRule | None:
+        if not self._outbound_by_name:
+            self._outbound_by_name.update((r.name, r) for rules in self.outbound.values() for r in rules)
+        return self._outbound_by_name.get(name)
 
     def inbound_for(self, connector: str, cs_type: str) -> list[CompiledRule]:
         key = (connector, cs_type)

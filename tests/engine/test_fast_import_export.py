@@ -229,7 +229,13 @@ def test_an_update_export_and_a_deprovision_match_the_full_paths(tmp_path: Path,
 
 def test_a_failed_export_keeps_the_whole_pending_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lab = Lab(tmp_path)
-    lab.playbook(PLAYBOOK.replace("{cs: uid, mv: employeeId}, ", ""))  # no anchor flows: every add fails
+    # no anchor flows: every add fails; a second rule gives one attribute, which the pending export names
+    # (what only plans show, and what the export must not write back stripped)
+    extra = """
+  - {name: Out extra, connector: dir, direction: outbound, mv_type: person, cs_type: user, precedence: 200,
+     flows: [{cs: note, expression: '"from the extra rule"'}]}
+"""
+    lab.playbook(PLAYBOOK.replace("{cs: uid, mv: employeeId}, ", "") + extra.lstrip("\n"))
     lab.csv("hr.csv", people())
     lab.csv("groups.csv", groups())
     with lab.engine() as eng:
@@ -276,3 +282,30 @@ def test_an_import_into_an_empty_space_twice_gives_the_same_state(tmp_path: Path
         eng.import_all(full=True)
     again = snapshot(tmp_path)
     assert again["refs"] == first["refs"] and again["cs"] == first["cs"]
+
+
+def test_an_add_shows_the_flow_of_each_attribute_though_it_stores_only_another_rules(tmp_path: Path) -> None:
+    from reconciler.plan.compute import compute_plan
+
+    extra = """
+  - {name: Out extra, connector: dir, direction: outbound, mv_type: person, cs_type: user, precedence: 200,
+     flows: [{cs: note, expression: '"from the extra rule"'}]}
+"""
+    lab = Lab(tmp_path)
+    lab.playbook(PLAYBOOK + extra.lstrip("\n"))
+    lab.csv("hr.csv", people())
+    lab.csv("groups.csv", groups())
+    with lab.engine() as eng:
+        plan = compute_plan(eng.playbook, eng.store, label="playbook.yml")
+    add = next(c for c in plan.changes if c.connector == "dir" and c.op == "add")
+    flows = {d.name: (d.rule, d.flow) for d in add.attributes}
+    assert flows["uid"] == ("Out to dir", "uid <- employeeId")
+    assert flows["enabled"] == ("Out to dir", 'enabled <- IIF([status] = "active", True, False)')
+    assert flows["note"] == ("Out extra", 'note <- "from the extra rule"')
+    with lab.engine() as eng:  # the plan was a dry run: now for real
+        eng.import_all()
+        eng.synchronize_all()
+    conn = sqlite3.connect(tmp_path / "state" / "state.db")
+    stored = [json.loads(r[0]) for r in conn.execute("SELECT pending_export FROM cs WHERE connector='dir'")]
+    conn.close()
+    assert stored and all(pe["arule"] == {"note": ["Out extra", 0]} and "acause" not in pe for pe in stored)

@@ -14,7 +14,8 @@ The pending export (``CSObject.pending_export``) is a dict:
 ``op`` (add, update, rename, delete), ``new_dn``, ``attrs`` (name → value;
 None clears), ``refs`` (reference attributes: name → target CS ids), ``acause``
 and ``arule`` (per attribute: cause, and [rule, index of the flow in the rule] — the index alone when
-the rule is the change's ``rule``; an add's attributes all share the change's cause), ``rule``, ``cause``. Compact on purpose: a first sync stages one per
+the rule is the change's ``rule``; an add has no ``acause``, its attributes share the change's cause,
+and its ``arule`` names only the flows of other rules than its own), ``rule``, ``cause``. Compact on purpose: a first sync stages one per
 object, and flow texts repeated in each would double the state and the export's memory.
 """
 

@@ -141,7 +141,13 @@ class Staging:
                 stored = to_stored(value)
                 if stored is not None:
                     pe["attrs"][name] = stored
-                pe["arule"][name] = flow if rule == cs.link_rule else [rule, flow]
+                if rule != cs.link_rule:  # its own rule's flow to an attribute goes without saying
+                    pe["arule"][name] = [rule, flow]
+            # an add's attributes share its cause and mostly come from its own rule: a first sync stages
+            # one add per object, and these two maps were a quarter of each
+            del pe["acause"]
+            if not pe["arule"]:
+                del pe["arule"]
             if deps:
                 pe["deps"] = deps  # export order: what this object references goes first
             return pe
