@@ -177,13 +177,28 @@ class Plan:
         }
 
     def change_documents(self) -> Iterator[dict[str, Any]]:
-        """Each change as the document holds it; a change's deltas built for it are dropped again after
+        """Each change as the document holds it, its digest taken on the way when not yet taken (a change
+        shown as it is, nothing masked, is then built once for both); the deltas built are dropped again
         (see ``LazyChange.forget``), so writing a plan of 100,000 changes holds one change's at a time."""
-        for change, digest in zip(self.changes, self.digests):
+        known, raw = self._digests, self._undigested
+        if known is None and raw is None and self.changes:
+            raise Bug("a plan's digests were asked for after its details were released")
+        made: list[str] = []
+        for i, change in enumerate(self.changes):
+            if known is not None:
+                digest = known[i]
+            else:
+                source = raw[i]  # type: ignore[index]
+                digest = change_digest(source)
+                made.append(digest)
+                if source is not change and isinstance(source, LazyChange):
+                    source.forget()
             doc = _change_doc(change, digest)
             if isinstance(change, LazyChange):
                 change.forget()
             yield doc
+        if known is None:
+            self._digests, self._undigested = made, None
 
     @classmethod
     def from_document(cls, doc: Any, source: str = "plan") -> Plan:
