@@ -309,3 +309,25 @@ def test_an_add_shows_the_flow_of_each_attribute_though_it_stores_only_another_r
     stored = [json.loads(r[0]) for r in conn.execute("SELECT pending_export FROM cs WHERE connector='dir'")]
     conn.close()
     assert stored and all(pe["arule"] == {"note": ["Out extra", 0]} and "acause" not in pe for pe in stored)
+
+
+def test_only_a_system_the_rules_write_to_remembers_what_its_import_changed(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+    lab.playbook(PLAYBOOK)
+    lab.csv("hr.csv", people())
+    lab.csv("groups.csv", groups())
+    lab.cycle()
+    rows = lab.rows("dir.csv")
+    rows[0]["cn"] = "Edited by hand"
+    lab.csv("dir.csv", rows, list(rows[0]))
+    lab.csv("hr.csv", people(changed=True))
+    with lab.engine() as eng:
+        eng.import_all()
+    conn = sqlite3.connect(tmp_path / "state" / "state.db")
+    held = dict(conn.execute("SELECT connector || ':' || anchor, pi_attrs FROM cs WHERE pi_attrs IS NOT NULL"))
+    (changed_hr,) = conn.execute("SELECT COUNT(*) FROM cs WHERE connector='hr' AND pending_import IS NOT NULL").fetchone()
+    conn.close()
+    assert changed_hr > 0
+    # the edited directory record names its changed attribute (an out-of-band edit, for plans and drift);
+    # HR, which the rules only read, changed too but keeps no such list
+    assert held == {f"dir:{rows[0]['uid']}": '["cn"]'}

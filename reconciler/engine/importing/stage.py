@@ -62,6 +62,9 @@ class ImportStage:
         self.refs = ctx.ref_attrs(name)
         self.key_attr = ctx.key_attr(name)
         self.resolver = ReferenceResolver(ctx)
+        # which attributes an import changed tells an out-of-band edit in a system the rules write to; a
+        # source the rules only read never needs it (a million people held it, unread, in every row)
+        self.tracks_changes = name in ctx.rules.outbound_connectors
         self.seen = IdSet()  # ids of the objects this import saw (a bitmap: a million cost 125 kB)
         self.seen_anchors: set[str] = set()
         self.dirty_mv: set[int] = set()
@@ -235,7 +238,7 @@ class ImportStage:
                 cs = CSObject(
                     connector=self.name, object_type=obj.object_type, dn=obj.dn, anchor=obj.anchor,
                     key_norm=key_norm, attrs=attrs, hash=digest, pending_import="add",
-                    pi_attrs=sorted(attrs),
+                    pi_attrs=sorted(attrs) if self.tracks_changes else None,
                 )  # fmt: skip
                 cs.id = store.new_cs_ids(1)[0]
                 self.seen.add(cs.id)
@@ -370,7 +373,10 @@ class ImportStage:
             cs.pending_import = "update"
             self.result.changed += 1
         names -= confirmed  # what we exported coming back is not a change made in the system
-        cs.pi_attrs = sorted(set(cs.pi_attrs or ()) | names) if cs.pending_import else sorted(names)
+        if not self.tracks_changes:
+            cs.pi_attrs = None
+        else:
+            cs.pi_attrs = sorted(set(cs.pi_attrs or ()) | names) if cs.pending_import else sorted(names)
         cs.kind = NORMAL
         cs.object_type = obj.object_type
         cs.dn = obj.dn
