@@ -86,15 +86,15 @@ class Plan:
     def digests(self) -> list[str]:
         """Aligned with ``changes``: the digest of each change's full content (sensitive values included)."""
         if self._digests is None:
-            if self._undigested is None and self.changes:
-                raise Bug("a plan's digests were asked for after its details were released")
-            out = []
-            for c in self._undigested or ():
-                out.append(change_digest(c))
-                if isinstance(c, LazyChange):
-                    c.forget()  # built for its digest only: read again, it is built again
-            self._digests, self._undigested = out, None
+            self._digests = [_digest(c) for c in self._unreleased()]
+            self._undigested = None
         return self._digests
+
+    def _unreleased(self) -> list[PlannedChange]:
+        """The unredacted changes the digests are taken from, while the plan still holds them."""
+        if self._undigested is None and self.changes:
+            raise Bug("a plan's digests were asked for after its details were released")
+        return self._undigested or []
 
     def release_details(self) -> None:
         """Drop every change's attribute deltas once the plan has been shown and checked: an apply
@@ -180,19 +180,17 @@ class Plan:
         """Each change as the document holds it, its digest taken on the way when not yet taken (a change
         shown as it is, nothing masked, is then built once for both); the deltas built are dropped again
         (see ``LazyChange.forget``), so writing a plan of 100,000 changes holds one change's at a time."""
-        known, raw = self._digests, self._undigested
-        if known is None and raw is None and self.changes:
-            raise Bug("a plan's digests were asked for after its details were released")
+        known = self._digests
+        raw = self._unreleased() if known is None else []
         made: list[str] = []
         for i, change in enumerate(self.changes):
             if known is not None:
                 digest = known[i]
             else:
-                source = raw[i]  # type: ignore[index]
-                digest = change_digest(source)
+                source = raw[i]
+                # an unmasked change is its own source: built once here, for its digest and its document
+                digest = change_digest(source) if source is change else _digest(source)
                 made.append(digest)
-                if source is not change and isinstance(source, LazyChange):
-                    source.forget()
             doc = _change_doc(change, digest)
             if isinstance(change, LazyChange):
                 change.forget()
@@ -229,6 +227,14 @@ class Plan:
             tool_version=doc.get("tool_version", "?"),
             created_at=doc.get("created_at", ""),
         )
+
+
+def _digest(change: PlannedChange) -> str:
+    """A change's digest; its deltas, when built for it alone, are dropped again (read again, rebuilt)."""
+    digest = change_digest(change)
+    if isinstance(change, LazyChange):
+        change.forget()
+    return digest
 
 
 def _check_kind(doc: Any, source: str) -> None:

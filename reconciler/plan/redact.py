@@ -47,13 +47,11 @@ class Redactor:
         return cls(sensitive=pairs, sensitive_anywhere=mv_sensitive, secrets=_revealable(playbook.raw))
 
     def is_sensitive(self, connector: str, delta: AttributeDelta) -> bool:
-        name = delta.name.lower()
-        return (
-            delta.sensitive
-            or name in PASSWORD_ATTRIBUTES
-            or name in self.sensitive_anywhere
-            or (connector.lower(), name) in self.sensitive
-        )
+        return delta.sensitive or self._sensitive_name(connector.lower(), delta.name.lower())
+
+    def _sensitive_name(self, connector: str, name: str) -> bool:
+        """By its name alone (both lower-case), is an attribute of this connector masked?"""
+        return name in PASSWORD_ATTRIBUTES or name in self.sensitive_anywhere or (connector, name) in self.sensitive
 
     def scrub(self, value: Any) -> Any:
         """A value with every secret it contains masked (strings inside lists too)."""
@@ -95,11 +93,7 @@ class Redactor:
     def _may_mask(self, connector: str, names: tuple[str, ...]) -> bool:
         """Whether some attribute of these names, in this connector, is masked."""
         conn = connector.lower()
-        for name in names:
-            low = name.lower()
-            if low in PASSWORD_ATTRIBUTES or low in self.sensitive_anywhere or (conn, low) in self.sensitive:
-                return True
-        return False
+        return any(self._sensitive_name(conn, name.lower()) for name in names)
 
     def changes(self, changes: Iterable[PlannedChange]) -> list[PlannedChange]:
         return [self.change(c) for c in changes]

@@ -83,6 +83,12 @@ sync_rules:
      precedence: 100, provision: true, flows: [{cs: cn, mv: groupId}, {cs: member, mv: member}]}
 """
 
+# a second outbound rule into dir, for one attribute the first does not write
+EXTRA_RULE = """\
+  - {name: Out extra, connector: dir, direction: outbound, mv_type: person, cs_type: user, precedence: 200,
+     flows: [{cs: note, expression: '"from the extra rule"'}]}
+"""
+
 N = 12
 
 
@@ -231,11 +237,7 @@ def test_a_failed_export_keeps_the_whole_pending_export(tmp_path: Path, monkeypa
     lab = Lab(tmp_path)
     # no anchor flows: every add fails; a second rule gives one attribute, which the pending export names
     # (what only plans show, and what the export must not write back stripped)
-    extra = """
-  - {name: Out extra, connector: dir, direction: outbound, mv_type: person, cs_type: user, precedence: 200,
-     flows: [{cs: note, expression: '"from the extra rule"'}]}
-"""
-    lab.playbook(PLAYBOOK.replace("{cs: uid, mv: employeeId}, ", "") + extra.lstrip("\n"))
+    lab.playbook(PLAYBOOK.replace("{cs: uid, mv: employeeId}, ", "") + EXTRA_RULE)
     lab.csv("hr.csv", people())
     lab.csv("groups.csv", groups())
     with lab.engine() as eng:
@@ -287,12 +289,8 @@ def test_an_import_into_an_empty_space_twice_gives_the_same_state(tmp_path: Path
 def test_an_add_shows_the_flow_of_each_attribute_though_it_stores_only_another_rules(tmp_path: Path) -> None:
     from reconciler.plan.compute import compute_plan
 
-    extra = """
-  - {name: Out extra, connector: dir, direction: outbound, mv_type: person, cs_type: user, precedence: 200,
-     flows: [{cs: note, expression: '"from the extra rule"'}]}
-"""
     lab = Lab(tmp_path)
-    lab.playbook(PLAYBOOK + extra.lstrip("\n"))
+    lab.playbook(PLAYBOOK + EXTRA_RULE)
     lab.csv("hr.csv", people())
     lab.csv("groups.csv", groups())
     with lab.engine() as eng:
