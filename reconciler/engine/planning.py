@@ -45,13 +45,40 @@ def _as_list(v: Any) -> list[Any]:
 
 class _Batch:
     """What the changes read in one batch share to build their deltas when asked: the reference targets
-    (shown in the target's terms), the references the objects hold now, the sensitive flows."""
+    (shown in the target's terms), the references the objects hold now, the sensitive flows.
 
-    __slots__ = ("ctx", "held", "refdefs", "sens", "targets")
+    The targets and held references are read when a change of the batch is first built: a plan of
+    100,000 adds that is only shown (as a few clustered lines) and applied never reads them. A dry run
+    (plan, drift) reads them at once, since its rows are rolled back before the plan is rendered."""
 
-    def __init__(self, ctx: Context, refdefs: dict[str, Any], targets: dict[int, RefTargetView],
-                 held: dict[int, list[tuple[str, int]]], sens: set[tuple[str, str]]) -> None:  # fmt: skip
-        self.ctx, self.refdefs, self.targets, self.held, self.sens = ctx, refdefs, targets, held, sens
+    __slots__ = ("_held", "_targets", "ctx", "refdefs", "sens", "store", "target_ids", "updated")
+
+    def __init__(self, ctx: Context, refdefs: dict[str, Any], target_ids: set[int], updated: list[int],
+                 sens: set[tuple[str, str]]) -> None:  # fmt: skip
+        self.ctx, self.refdefs, self.sens, self.store = ctx, refdefs, sens, ctx.store
+        self.target_ids, self.updated = target_ids, updated
+        self._held: dict[int, list[tuple[str, int]]] | None = None
+        self._targets: dict[int, RefTargetView] | None = None
+        if self.store.in_dry_run:
+            self._read()
+
+    def _read(self) -> None:
+        store: Any = self.store
+        held = store.refs_of(self.updated) if self.refdefs and self.updated else {}
+        ids = self.target_ids | {d for refs in held.values() for _, d in refs}
+        self._held, self._targets = held, ref_targets(store, self.refdefs, ids) if ids else {}
+
+    @property
+    def held(self) -> dict[int, list[tuple[str, int]]]:
+        if self._held is None:
+            self._read()
+        return self._held  # type: ignore[return-value]
+
+    @property
+    def targets(self) -> dict[int, RefTargetView]:
+        if self._targets is None:
+            self._read()
+        return self._targets  # type: ignore[return-value]
 
 
 def planned_changes(ctx: Context) -> list[PlannedChange]:
@@ -69,10 +96,7 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
             pes = [loads(r[6]) for r in rows]
             target_ids = {i for pe in pes for ids in (pe.get("refs") or {}).values() for i in ids}
             updated = [r[0] for r, pe in zip(rows, pes) if pe.get("refs") and pe.get("op") != "add"]
-            held_refs = store.refs_of(updated) if refdefs and updated else {}
-            target_ids |= {d for refs in held_refs.values() for _, d in refs}
-            targets = ref_targets(store, refdefs, target_ids) if target_ids else {}
-            shared = _Batch(ctx, refdefs, targets, held_refs, sens)
+            shared = _Batch(ctx, refdefs, target_ids, updated, sens)
             mv_guids = store.mv_guids({r[5] for r in rows if r[5]})
             for row, pe in zip(rows, pes):
                 out.append(_change(shared, name, row, pe, mv_guids))

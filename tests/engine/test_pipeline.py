@@ -108,6 +108,27 @@ def test_a_manager_that_arrives_after_its_reports_is_resolved(lab: Lab) -> None:
     assert {r["uid"]: r["manager"] for r in lab.rows("dir.csv")} == {"1": "", "2": "1", "3": "1"}
 
 
+def test_a_plan_shows_references_in_the_targets_terms_read_when_asked(lab: Lab) -> None:
+    setup(lab, 3)
+    # a plan's dry run is rolled back before it is rendered: the references it shows are read before
+    plan = lab.plan()
+    assert {c.dn: [(a.name, a.after) for a in c.attributes if a.name == "manager"] for c in plan} == {
+        "uid=1": [], "uid=2": [("manager", ["1"])], "uid=3": [("manager", ["1"])]}
+    # an apply's run is real: a change reads its batch's reference targets when it is first built, so a
+    # plan of 100,000 adds that is only shown and applied never reads them
+    with lab.engine() as eng:
+        eng.import_all()
+        eng.synchronize_all()
+        reads: list[int] = []
+        views = eng.store.cs_ref_views
+        eng.store.cs_ref_views = lambda ids, keys: reads.append(len(ids)) or views(ids, keys)
+        changes = eng.planned_changes()
+        assert reads == []
+        shown = {c.dn: [(a.name, a.after) for a in c.attributes if a.name == "manager"] for c in changes}
+        assert reads == [1]  # one batch, one read
+    assert shown == {"uid=1": [], "uid=2": [("manager", ["1"])], "uid=3": [("manager", ["1"])]}
+
+
 def test_a_change_at_the_source_flows_and_initial_only_does_not(lab: Lab) -> None:
     setup(lab)
     lab.cycle()
