@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from reconciler.plan.model import AttributeDelta, PlannedChange
 
 PLAIN = (str, int, bool, float, type(None))
@@ -91,9 +93,47 @@ def sha256_json(value: Any) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+def _native(value: Any) -> bool:
+    """Does orjson encode the value byte for byte as ``sha256_json``'s ``json.dumps`` does? Strings,
+    integers, booleans, None, lists and string-keyed dicts of those: yes (tests/plan/test_digest.py checks
+    it on generated values); floats (``1e16`` against ``1e+16``) and anything else: not assumed."""
+    t = type(value)
+    if t is str or t is bool or t is int or value is None:
+        return True
+    if t is list:
+        return all(_native(v) for v in value)
+    if t is dict:
+        return all(type(k) is str and _native(v) for k, v in value.items())
+    return False
+
+
+def _plain_values(form: dict[str, Any]) -> bool:
+    """Are a canonical change's values all ``_native`` (text, in all but rare cases)?"""
+    for key in ("connector", "op", "object_type", "dn", "new_dn", "anchor"):
+        if type(form[key]) is not str and form[key] is not None:
+            return False
+    for a in form["attributes"]:
+        for v in (a["before"], a["after"]):
+            if type(v) is not str and v is not None and not _native(v):
+                return False
+        for v in (*a["added"], *a["removed"]):
+            if type(v) is not str and not _native(v):
+                return False
+    return True
+
+
 def change_digest(change: PlannedChange) -> str:
-    """The digest of one change's full content (sensitive values hashed, never stored)."""
-    return sha256_json(canonical(change))
+    """The digest of one change's full content (sensitive values hashed, never stored).
+
+    Encoded by orjson when that gives the very bytes ``sha256_json`` hashes: the digests of a plan of
+    100,000 changes took 2 s through the standard library, and stay what earlier versions computed."""
+    form = canonical(change)
+    if _plain_values(form):
+        try:
+            return hashlib.sha256(orjson.dumps(form, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        except orjson.JSONEncodeError:  # an integer past 64 bits, text that is not UTF-8
+            pass
+    return sha256_json(form)
 
 
 def compact(value: Any) -> str:
