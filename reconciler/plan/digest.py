@@ -137,7 +137,13 @@ def change_digest(change: PlannedChange) -> str:
 
 
 def compact(value: Any) -> str:
-    """The one serialization checksums are taken over: compact, in the document's own key order."""
+    """The one serialization checksums are taken over: compact, in the document's own key order (the
+    standard library's bytes; orjson writes them where ``_native`` says it writes the same)."""
+    if _native(value):
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:  # an integer past 64 bits, text that is not UTF-8
+            pass
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -1,13 +1,15 @@
-"""Change digests are the same whichever encoder takes them: a plan saved by an earlier version stays valid."""
+"""Digests and plan-file text are the same whichever encoder writes them: a plan saved by an earlier version
+stays valid."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.digest import canonical, change_digest, sha256_json
+from reconciler.plan.digest import canonical, change_digest, compact, sha256_json
 from reconciler.plan.model import AttributeDelta, PlannedChange
 
 from .samples import mixed
@@ -60,3 +62,22 @@ def test_floats_big_integers_and_unusual_text_take_the_same_digest() -> None:
                 AttributeDelta("v", "old", after, multivalued=multi)])  # fmt: skip
             assert change_digest(change) == reference_digest(change), value
     assert all(change_digest(c) == reference_digest(c) for c in mixed())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES)
+def test_a_plan_files_text_is_the_standard_librarys_whatever_the_values(value: object) -> None:
+    # a plan file's checksum is taken over this text: an earlier version's file must check the same
+    try:
+        expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        expected.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    assert compact(value) == expected
