@@ -23,10 +23,6 @@ from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.store.sqlite_cs import ConnectorSpaceTables
 from reconciler.store.sqlite_mv import MetaverseTables
 
-PAGE_SIZE = 16384  # bytes, for a new state
-CACHE_BYTES = 64 * 1024 * 1024  # SQLite's page cache
-CHECKPOINT_BYTES = 64 * 1024 * 1024  # WAL written between checkpoints
-
 
 class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
     """The state in one SQLite file."""
@@ -36,18 +32,13 @@ class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-            # a new state takes 16 kB pages (a state made before keeps its own): rows of a few hundred
-            # bytes, written a batch at a time, split and rewrite a quarter as many pages; a first
-            # import, sync, export and confirming import of 100,000 people run 5 % faster
-            self.conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # no effect once the file has tables
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            self.conn.execute(f"PRAGMA cache_size=-{CACHE_BYTES // 1024}")
+            self.conn.execute("PRAGMA cache_size=-65536")
             self.conn.execute("PRAGMA temp_store=MEMORY")
             # checkpoint every ~64 MB of WAL rather than 4 MB: fewer fsyncs in a long run
-            page = int(self.conn.execute("PRAGMA page_size").fetchone()[0])
-            self.conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // page}")
+            self.conn.execute("PRAGMA wal_autocheckpoint=16384")
         except sqlite3.DatabaseError as exc:
             raise StateError(
                 f"the state {self.path} cannot be opened: {exc}",

@@ -44,32 +44,3 @@ def test_a_state_of_the_first_schema_is_migrated_and_keeps_its_objects(tmp_path:
     )
     assert "cs_connector" in plan and "TEMP B-TREE" not in plan
     store.close()
-
-
-def test_a_new_state_takes_large_pages_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
-    new = SqliteStore(tmp_path / "new.db")
-    pragma = new.conn.execute
-    assert pragma("PRAGMA page_size").fetchone()[0] == 16384
-    assert pragma("PRAGMA wal_autocheckpoint").fetchone()[0] == 4096  # 64 MB of WAL, as before
-    new.close()
-    # a state made by an earlier version, in 4 kB pages, opens as it is: no rebuild of a large file
-    old = tmp_path / "old.db"
-    conn = sqlite3.connect(old)
-    conn.execute("PRAGMA page_size=4096")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    name, statements = MIGRATIONS[0]
-    for stmt in statements:
-        conn.execute(stmt)
-    conn.execute("INSERT INTO migrations VALUES (?, '2026-11-01T00:00:00Z')", (name,))
-    conn.commit()
-    conn.close()
-    store = SqliteStore(old)
-    assert store.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
-    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
-    store.set_meta("probe", "1")
-    store.commit()
-    store.close()
-    again = SqliteStore(new.path)  # and reopening a new one keeps its pages too
-    assert again.conn.execute("PRAGMA page_size").fetchone()[0] == 16384
-    again.close()
