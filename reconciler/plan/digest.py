@@ -124,7 +124,8 @@ def _orjson(value: Any, option: int = 0) -> bytes | None:
 
 
 def _plain_values(form: dict[str, Any]) -> bool:
-    """Are a canonical change's values all ``_native`` (text, in all but rare cases)?"""
+    """Are a canonical change's values all ``_native`` (text, in all but rare cases)? ``_native`` of the
+    whole form says the same, in twice the time: this knows which keys hold text and which hold values."""
     for key in ("connector", "op", "object_type", "dn", "new_dn", "anchor"):
         if type(form[key]) is not str and form[key] is not None:
             return False
