@@ -110,17 +110,21 @@ class Engine:
         touched = sum(self.store.count_cs(n, "pending") for n in names) + (self.store.count_mv() if full_set else 0)
         self.ctx.caching = touched <= self.ctx.MV_CACHE_LIMIT
         index = JoinIndex(self.store, self.ctx.rules.join_attrs, preload=bool(full_set))
-        for n in self._sync_order(names):
-            result = RunResult(n, "full-sync" if fulls[n] else "delta-sync")
-            cfg = self.playbook.connectors[n]
-            result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
-            inbound = Inbound(self.ctx, index, result, fulls[n], full_set)
-            inbound.link_pass(n)
-            inbound.flow_pass(n)
-            inbound.recompute_marked()
-            results.append(result)
-        out_result = results[-1] if results else RunResult(None, "delta-sync")
-        Outbound(self.ctx, out_result).run()
+        self.store.remember_links(True)  # reference lookups read the links this run writes from memory
+        try:
+            for n in self._sync_order(names):
+                result = RunResult(n, "full-sync" if fulls[n] else "delta-sync")
+                cfg = self.playbook.connectors[n]
+                result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
+                inbound = Inbound(self.ctx, index, result, fulls[n], full_set)
+                inbound.link_pass(n)
+                inbound.flow_pass(n)
+                inbound.recompute_marked()
+                results.append(result)
+            out_result = results[-1] if results else RunResult(None, "delta-sync")
+            Outbound(self.ctx, out_result).run()
+        finally:
+            self.store.remember_links(False)
         self.ctx.mv_cache.clear()
         for n in full_set:
             self.store.set_meta(f"rules_digest:{n}", digest)

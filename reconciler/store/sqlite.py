@@ -124,6 +124,7 @@ class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             self._next_cs, self._next_mv = next_cs, next_mv
+            self._forget_links()
             self._changes_at_commit = self.conn.total_changes
 
     def commit(self) -> None:
@@ -143,6 +144,7 @@ class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
             self.conn.execute("ROLLBACK")
             self._next_cs = self._max_id("cs") + 1
             self._next_mv = self._max_id("mv") + 1
+            self._forget_links()
 
     def close(self) -> None:
         # work not committed is not at a batch boundary (an error interrupted it): dropped, as a kill

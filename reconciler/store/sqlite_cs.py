@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any, ClassVar
 
 from reconciler.engine.objects import CSObject
+from reconciler.store.link_memo import LinkMemo
 from reconciler.store.rows import (
     CS_COLS,
     CS_INSERT,
@@ -32,6 +33,24 @@ class ConnectorSpaceTables:
 
     conn: sqlite3.Connection
     _next_cs: int
+    _next_mv: int
+    _links: LinkMemo | None = None  # on while a synchronization runs (link_memo.py)
+
+    def remember_links(self, on: bool) -> None:
+        """Keep (or stop keeping) the links of the CS objects written, for ``mv_ids_of_cs`` and
+        ``cs_ids_by_mv``."""
+        self._links = LinkMemo(self._first_new_mv()) if on else None
+
+    def _forget_links(self) -> None:
+        """The transaction was rolled back: what the memo was told may not be in the store."""
+        if self._links is not None:
+            self._links = LinkMemo(self._first_new_mv())
+
+    def _first_new_mv(self) -> int:
+        """The first MV id no stored link names: from it on, the memo sees every link (a rollback may
+        lower the next id, never below a stored link)."""
+        top = self.conn.execute("SELECT MAX(mv_id) FROM cs WHERE mv_id IS NOT NULL").fetchone()[0]  # cs_mv
+        return max(self._next_mv, (top or 0) + 1)
 
     def _w(self) -> sqlite3.Connection:
         raise NotImplementedError
@@ -225,6 +244,9 @@ class ConnectorSpaceTables:
 
     def save_cs(self, objs: Iterable[CSObject], *, new: bool = False) -> None:
         c = self._w()
+        if self._links is not None:
+            objs = list(objs)
+            self._links.wrote(objs)
         if new:
             objs = list(objs)
             # an object no sync or export has touched yet (an import's) leaves the later columns to their
@@ -241,6 +263,9 @@ class ConnectorSpaceTables:
         """Objects whose link (metaverse object, kind, rule) and sync error alone changed;
         ``clear_pending``: and synchronization has processed their pending import (one write, not two)."""
         clear = ", pending_import=NULL, resync=0" if clear_pending else ""
+        if self._links is not None:
+            objs = list(objs)
+            self._links.wrote(objs)
         self._w().executemany(
             f"UPDATE cs SET mv_id=?, link_kind=?, link_rule=?, sync_error=?{clear} WHERE id=?",
             [(o.mv_id, o.link_kind, o.link_rule, o.sync_error, o.id) for o in objs],
@@ -326,11 +351,14 @@ class ConnectorSpaceTables:
     def delete_cs(self, ids: Iterable[int]) -> None:
         c = self._w()
         rows = [(i,) for i in ids]
+        if self._links is not None:
+            self._links.deleted(i for i, in rows)
         c.executemany("DELETE FROM cs WHERE id=?", rows)
         c.executemany("DELETE FROM cs_ref WHERE src=?", rows)
 
     def clear_connector_space(self, connector: str) -> int:
         c = self._w()
+        self._forget_links()
         c.execute("DELETE FROM cs_ref WHERE src IN (SELECT id FROM cs WHERE connector=?)", (connector,))
         n = c.execute("DELETE FROM cs WHERE connector=?", (connector,)).rowcount
         c.execute("UPDATE connector_state SET watermark=NULL, imported=0 WHERE name=?", (connector,))
@@ -402,6 +430,8 @@ class ConnectorSpaceTables:
 
     def mv_ids_of_cs(self, cs_ids: Iterable[int]) -> dict[int, int | None]:
         out: dict[int, int | None] = {}
+        if self._links is not None:
+            out, cs_ids = self._links.mv_ids(set(cs_ids))
         for chunk in chunks(set(cs_ids)):
             q = f"SELECT id, mv_id FROM cs WHERE id IN ({','.join('?' * len(chunk))})"
             out.update((r[0], r[1]) for r in self.conn.execute(q, chunk))
@@ -428,6 +458,8 @@ class ConnectorSpaceTables:
         if conns is not None and not conns:
             return out
         tail = f" AND +connector IN ({','.join('?' * len(conns))})" if conns else ""
+        if self._links is not None:
+            out, mv_ids = self._links.cs_ids(set(mv_ids), conns)
         for chunk in chunks(set(mv_ids)):
             q = f"SELECT mv_id, id, connector, kind FROM cs WHERE mv_id IN ({','.join('?' * len(chunk))}){tail}"
             out.extend(self.conn.execute(q, [*chunk, *conns] if conns else chunk))
