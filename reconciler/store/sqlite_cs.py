@@ -133,6 +133,10 @@ class ConnectorSpaceTables:
         conns = sorted(connectors) if connectors is not None else None
         if conns is not None and not conns:
             return out
+        if self._links is not None:
+            # an MV object new in this run with no link the memo saw has none: no query for it
+            known, unknown = self._links.cs_ids(set(mv_ids), conns)
+            mv_ids = unknown + sorted({m for m, _, _, _ in known})
         for chunk in chunks(set(mv_ids)):
             q = f"mv_id IN ({','.join('?' * len(chunk))})"
             params: list[Any] = list(chunk)

@@ -1,7 +1,7 @@
 """The links a synchronization remembers (store/link_memo.py) never change an answer of the store.
 
-Any sequence of writes, deletes, commits, rollbacks and dry runs, with the memo on, leaves ``mv_ids_of_cs``
-and ``cs_ids_by_mv`` answering exactly what the tables say; and what the run wrote is answered
+Any sequence of writes, deletes, commits, rollbacks and dry runs, with the memo on, leaves ``mv_ids_of_cs``,
+``cs_ids_by_mv`` and ``cs_by_mv`` answering exactly what the tables say; and what the run wrote is answered
 without a query, which is what makes reference lookups at a million people cheap.
 """
 
@@ -47,6 +47,9 @@ def _check(store: SqliteStore, cs_top: int, mv_top: int) -> None:
     for conns in (None, ["hr"], ["ad", "groups"], CONNECTORS):
         got = sorted(store.cs_ids_by_mv(mv_ids, conns))
         assert got == sorted(_truth(store, store.cs_ids_by_mv, mv_ids, conns)), conns
+        whole = {m: sorted(o.id for o in objs) for m, objs in store.cs_by_mv(mv_ids, conns).items()}  # type: ignore[misc]
+        truth = _truth(store, store.cs_by_mv, mv_ids, conns)
+        assert whole == {m: sorted(o.id for o in objs) for m, objs in truth.items()}, conns
 
 
 @settings(max_examples=80, deadline=None)
