@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from reconciler.errors import ExpressionSyntaxError
 from reconciler.expressions import compile_expression
+from reconciler.expressions.functions.directory import _escape_each, escape_dn_value
 
 NO_DB = settings(database=None)  # leave no .hypothesis folder behind
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -75,3 +76,10 @@ def test_parser_raises_only_syntax_errors(source: str) -> None:
         compile_expression(source)
     except ExpressionSyntaxError as exc:
         assert 1 <= exc.column <= len(source) + 1
+
+
+@NO_DB
+@given(st.text(alphabet=st.sampled_from(list('ab #,+"\\<>;=\x00\r\n é')), max_size=12) | text)
+def test_escaping_a_dn_value_skips_only_values_with_nothing_to_escape(s: str) -> None:
+    # the quick check returns a value as is; the character loop must agree for every value
+    assert escape_dn_value(s) == _escape_each(s)

@@ -100,8 +100,18 @@ def dn_component_rev(dn: str, number: int, options: str | None = None) -> str | 
 _SPECIAL = set(',+"\\<>;=')
 
 
+_NEEDS_ESCAPE = re.compile(r'[,+"\\<>;=\x00\r\n]|^[ #]| $')
+_TYPED = re.compile(r"^\s*([A-Za-z][\w-]*|\d+(?:\.\d+)*)\s*=(.*)$", re.DOTALL)
+
+
 def escape_dn_value(value: str) -> str:
     """RFC 4514 escaping of an attribute value."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value  # most names: one scan in C instead of a loop over every character
+    return _escape_each(value)
+
+
+def _escape_each(value: str) -> str:
     out: list[str] = []
     last = len(value) - 1
     for i, ch in enumerate(value):
@@ -121,7 +131,7 @@ def escape_dn_value(value: str) -> str:
 @function("EscapeDNComponent", "str", group="Directory")
 def escape_dn_component(value: str) -> str:
     """Escape the value of one ``type=value`` component (the whole string when it has no ``=``)."""
-    match = re.match(r"^\s*([A-Za-z][\w-]*|\d+(?:\.\d+)*)\s*=(.*)$", value, re.DOTALL)
+    match = _TYPED.match(value)
     if match:
         return f"{match.group(1)}={escape_dn_value(match.group(2))}"
     return escape_dn_value(value)
