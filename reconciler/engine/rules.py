@@ -66,6 +66,7 @@ class CompiledRule:
     order: int = 0  # position in the playbook, the tie-breaker after precedence
     scope_test: Any = None  # engine.sync.scoping.compile_scope of the rule's scope (None: all in scope)
     plan: Any = None  # inbound: per flow what precedence.compute_attributes needs, worked out once a run
+    copies: Any = None  # inbound, with ``plan``: per flow the source of a plain copy into text, else None
 
     def in_scope(self, attrs: Mapping[str, Any], member_of: Any = None) -> bool:
         test = self.scope_test

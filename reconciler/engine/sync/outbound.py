@@ -77,8 +77,8 @@ class Outbound(Staging):
         # CS objects provisioned by the batch in hand and not stored yet (``_ref_values`` reads them)
         self._unsaved: dict[int, CSObject] = {}
         self._ref_targets: set[str] | None = None
-        self._plans: dict[str, list[tuple[int, Any, str, bool, bool]]] = {}
-        self._partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool]]] = {}
+        self._plans: dict[str, list[tuple[int, Any, str, bool, bool, str | None]]] = {}
+        self._partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool, str | None]]] = {}
 
     def run(self) -> None:
         ids = array("q", self.store.dirty_mv_ids())  # 8 bytes an id: a million-object run holds them all

@@ -51,6 +51,10 @@ def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | 
         mv_type = adef.type if adef else "string"
         ref_flow = mv_type == "reference" and flow.source is not None and flow.source in cs_refs
         plan.append((flow, flow.target, mv_type, adef.multivalued if adef else None, ref_flow))
+    # per flow, the source attribute of a plain copy into a text attribute (None for any other flow):
+    # a text value it finds is the flow's value as is (what _flow_value would return), without the call
+    rule.copies = [flow.source if flow.expr is None and mv_type == "string" and not ref_flow else None
+                   for flow, _, mv_type, _, ref_flow in plan]  # fmt: skip
     rule.plan = plan
     return plan
 
@@ -124,9 +128,17 @@ def compute_attributes(
         cs, rule = scoped[0]
         attrs: dict[str, Any] = {}
         given: set[str] = set()
-        for flow, target, mv_type, multivalued, ref_flow in rule.plan or _plan(ctx, rule):
+        plan = rule.plan or _plan(ctx, rule)
+        values = cs.attrs
+        for (flow, target, mv_type, multivalued, ref_flow), source in zip(plan, rule.copies):
             if target in given:
                 continue
+            if source is not None:
+                value = values.get(source)
+                if type(value) is str:
+                    given.add(target)
+                    attrs[target] = value
+                    continue
             value = _flow_value(flow, target, mv_type, multivalued, ref_flow, cs, rule, refs, ref_mv, errors)
             if value is _NO_VALUE:
                 continue

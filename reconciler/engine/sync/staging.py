@@ -29,8 +29,8 @@ class Staging:
     playbook: Playbook
     store: Any
     result: RunResult
-    _plans: dict[str, list[tuple[int, Any, str, bool, bool]]]
-    _partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool]]]
+    _plans: dict[str, list[tuple[int, Any, str, bool, bool, str | None]]]
+    _partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool, str | None]]]
     _unsaved: dict[int, CSObject]  # provisioned by the batch in hand, not stored yet
 
     def _dn(self, rule: CompiledRule, mv: MVObject, attrs: dict[str, Any]) -> str:
@@ -75,10 +75,13 @@ class Staging:
         out: dict[str, tuple[Any, str, int, bool]] = {}
         for rule in rules:
             rname = rule.name
-            for index, flow, target, initial_only, ref_source in self._flow_plan(rule, only):
+            for index, flow, target, initial_only, ref_source, copy in self._flow_plan(rule, only):
                 if target in out:
                     continue  # a lower precedence number already owns it
                 if initial_only and not adding:
+                    continue
+                if copy is not None:  # a plain copy: what flow.evaluate returns, without the calls
+                    out[target] = (attrs.get(copy), rname, index, initial_only)
                     continue
                 if ref_source:
                     out[target] = (RefIds(reference_ids(mv.attrs.get(flow.source), ref_map)),  # type: ignore[arg-type]
@@ -98,9 +101,9 @@ class Staging:
         return out
 
     def _flow_plan(self, rule: CompiledRule, only: frozenset[str] | None = None
-                   ) -> list[tuple[int, Any, str, bool, bool]]:  # fmt: skip
-        """(index, flow, target, initial_only, flows an MV reference as is) per flow of an outbound rule
-        (``only``: of the flows to these targets)."""
+                   ) -> list[tuple[int, Any, str, bool, bool, str | None]]:  # fmt: skip
+        """(index, flow, target, initial_only, flows an MV reference as is, source of a plain copy or None)
+        per flow of an outbound rule (``only``: of the flows to these targets)."""
         if only is not None:
             key = (rule.name, only)
             part = self._partial.get(key)
@@ -114,7 +117,8 @@ class Staging:
             for index, flow in enumerate(rule.flows):
                 src = typedef.attributes.get(flow.source) if (typedef and flow.source) else None
                 ref = src is not None and src.type == "reference" and flow.expr is None
-                plan.append((index, flow, flow.target, flow.initial_only, ref))
+                copy = flow.source if flow.expr is None and not ref else None
+                plan.append((index, flow, flow.target, flow.initial_only, ref, copy))
             self._plans[rule.name] = plan
         return plan
 
