@@ -142,7 +142,7 @@ class Staging:
                             pe["refs"][name] = list(value)
                         continue
                     value = self._ref_values(value)
-                stored = to_stored(value)
+                stored = value if type(value) is str else to_stored(value)  # text, mostly: stored as it is
                 if stored is not None:
                     pe["attrs"][name] = stored
                 if rule != cs.link_rule:  # its own rule's flow to an attribute goes without saying
