@@ -205,11 +205,13 @@ def _compile_call(node: Call, scope: frozenset[str]) -> Fn:
         from reconciler.expressions import special
 
         return special.compile_special(node, scope, spec)
-    return make_call(spec, [compile_node(a, scope) for a in node.args])
+    consts = [a.value if isinstance(a, Literal) else _MISSING for a in node.args]
+    return make_call(spec, [compile_node(a, scope) for a in node.args], consts)
 
 
-def make_call(spec: functions.FunctionSpec, argfns: list[Fn]) -> Fn:
-    """A closure calling ``spec`` on its compiled arguments, checking types and mapping over multi-values."""
+def make_call(spec: functions.FunctionSpec, argfns: list[Fn], consts: list[Any] | None = None) -> Fn:
+    """A closure calling ``spec`` on its compiled arguments, checking types and mapping over multi-values;
+    ``consts``: per argument its literal value (``_MISSING`` for any other argument)."""
     name = spec.name
     impl = spec.impl
     assert impl is not None
@@ -274,6 +276,25 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn]) -> Fn:
         c0, c1 = checkers[0], checkers[1]
         c2 = checkers[2] if n == 3 else None
 
+        fixed = _checked_constants(name, consts, checkers, n) if consts is not None else None
+        if fixed is not None:
+            # Replace([x], " ", ""), Left([x], 1), Mid([x], 1, 7): the literal arguments are checked once,
+            # here, and only the first is computed per value
+            k1, k2 = fixed
+            raw = consts[1:n]  # type: ignore[index]
+
+            def call_consts(attrs: Mapping[str, Any], ctx: Context) -> Any:
+                a = f0(attrs, ctx)
+                if type(a) is list:
+                    return run_broadcast([a, *raw], [0])
+                if a is None and propagate_null:
+                    return None
+                if c0 is not None:
+                    a = c0(name, 0, a)
+                return impl(a, k1) if f2 is None else impl(a, k1, k2)
+
+            return call_consts
+
         def call_n(attrs: Mapping[str, Any], ctx: Context) -> Any:
             a = f0(attrs, ctx)
             b = f1(attrs, ctx)
@@ -303,6 +324,25 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn]) -> Fn:
         return invoke(args)
 
     return call
+
+
+def _checked_constants(name: str, consts: list[Any], checkers: list[Any], n: int) -> tuple[Any, Any] | None:
+    """The second (and third) arguments of a call as its function receives them, when they are literals
+    that pass their checks (a literal that fails one is left to fail when the call is evaluated, as any
+    argument does); None otherwise."""
+    out = []
+    for i in range(1, n):
+        value = consts[i]
+        if value is _MISSING or value is None or type(value) is list:
+            return None
+        check = checkers[i]
+        if check is not None:
+            try:
+                value = check(name, i, value)
+            except ReconcilerError:
+                return None
+        out.append(value)
+    return (out[0], out[1] if n == 3 else None)
 
 
 def compile_node(node: Node, scope: frozenset[str] = frozenset()) -> Fn:

@@ -10,7 +10,7 @@ from expr_helpers import ev
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.errors import ExpressionSyntaxError
+from reconciler.errors import ExpressionEvalError, ExpressionSyntaxError
 from reconciler.expressions import compile_expression
 from reconciler.expressions.functions.directory import _escape_each, escape_dn_value
 
@@ -83,3 +83,33 @@ def test_parser_raises_only_syntax_errors(source: str) -> None:
 def test_escaping_a_dn_value_skips_only_values_with_nothing_to_escape(s: str) -> None:
     # the quick check returns a value as is; the character loop must agree for every value
     assert escape_dn_value(s) == _escape_each(s)
+
+
+_word = st.text(alphabet=st.sampled_from(list("ab c'.")), max_size=6)
+
+
+@NO_DB
+@given(st.none() | _word | st.lists(_word, max_size=3), st.integers(-2, 8), st.integers(-2, 8), _word, _word)
+def test_literal_arguments_checked_once_give_what_computed_ones_give(
+    x: object, n: int, m: int, old: str, new: str
+) -> None:
+    # Left([x], 3) binds its checked 3 when compiled; Left([x], [n]) computes it per value: same outcome
+    def outcome(text: str, attrs: dict[str, object]) -> object:
+        try:
+            return ev(text, attrs)
+        except ExpressionEvalError as exc:
+            return ("error", str(exc))
+
+    lit_old, lit_new = '"' + old.replace('"', '""') + '"', '"' + new.replace('"', '""') + '"'
+    pairs = [
+        (f"Left([x], {n})", "Left([x], [n])"),
+        (f"Mid([x], {n}, {m})", "Mid([x], [n], [m])"),
+        (f"Replace([x], {lit_old}, {lit_new})", "Replace([x], [o], [w])"),
+        (f'Left([x], "{n}")', 'Left([x], [t])'),
+        ('Left([x], "many")', 'Left([x], [bad])'),
+        ("Replace([x], 1, 2)", "Replace([x], [one], [two])"),  # numbers checked into text
+    ]
+    attrs = {"x": x, "n": n, "m": m, "o": old, "w": new, "t": str(n), "bad": "many", "one": 1, "two": 2}
+    compile_expression('Left([x], "many")')  # a literal that fails its check fails when evaluated, not here
+    for literal, computed in pairs:
+        assert outcome(literal, attrs) == outcome(computed, attrs), literal
