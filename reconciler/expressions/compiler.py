@@ -41,6 +41,7 @@ class Context:
 
 
 _EMPTY_CONTEXT = Context()
+_CHECK_TEXT = functions.CHECKERS["str"]  # text arguments: returns a str (or None) as it is
 _MISSING = object()
 
 
@@ -258,8 +259,12 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn], consts: list[Any] 
         check0 = checkers[0]
         assert check0 is not None
 
+        text_ok = check0 is _CHECK_TEXT  # the check passes text as it is: no call for it
+
         def call1(attrs: Mapping[str, Any], ctx: Context) -> Any:
             a = f0(attrs, ctx)
+            if text_ok and type(a) is str:
+                return impl(a)
             if type(a) is list:
                 return run_broadcast([a], [0])
             if a is None and propagate_null:
@@ -283,8 +288,12 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn], consts: list[Any] 
             k1, k2 = fixed
             raw = consts[1:n]  # type: ignore[index]
 
+            text0 = c0 is _CHECK_TEXT
+
             def call_consts(attrs: Mapping[str, Any], ctx: Context) -> Any:
                 a = f0(attrs, ctx)
+                if text0 and type(a) is str:
+                    return impl(a, k1) if f2 is None else impl(a, k1, k2)
                 if type(a) is list:
                     return run_broadcast([a, *raw], [0])
                 if a is None and propagate_null:
