@@ -285,9 +285,7 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn], consts: list[Any] 
         if fixed is not None:
             # Replace([x], " ", ""), Left([x], 1), Mid([x], 1, 7): the literal arguments are checked once,
             # here, and only the first is computed per value
-            k1, k2 = fixed
-            raw = consts[1:n]  # type: ignore[index]
-
+            k1, k2, raw = fixed
             text0 = c0 is _CHECK_TEXT
 
             def call_consts(attrs: Mapping[str, Any], ctx: Context) -> Any:
@@ -335,10 +333,11 @@ def make_call(spec: functions.FunctionSpec, argfns: list[Fn], consts: list[Any] 
     return call
 
 
-def _checked_constants(name: str, consts: list[Any], checkers: list[Any], n: int) -> tuple[Any, Any] | None:
-    """The second (and third) arguments of a call as its function receives them, when they are literals
-    that pass their checks (a literal that fails one is left to fail when the call is evaluated, as any
-    argument does); None otherwise."""
+def _checked_constants(name: str, consts: list[Any], checkers: list[Any], n: int
+                       ) -> tuple[Any, Any, list[Any]] | None:  # fmt: skip
+    """The second (and third) arguments of a call as its function receives them, and as written, when
+    they are literals that pass their checks (a literal that fails one is left to fail when the call is
+    evaluated, as any argument does); None otherwise."""
     out = []
     for i in range(1, n):
         value = consts[i]
@@ -351,7 +350,7 @@ def _checked_constants(name: str, consts: list[Any], checkers: list[Any], n: int
             except ReconcilerError:
                 return None
         out.append(value)
-    return (out[0], out[1] if n == 3 else None)
+    return out[0], (out[1] if n == 3 else None), consts[1:n]
 
 
 def compile_node(node: Node, scope: frozenset[str] = frozenset()) -> Fn:

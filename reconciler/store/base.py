@@ -146,7 +146,7 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def mv_ids_of_cs(self, cs_ids: Iterable[int]) -> dict[int, int | None]: ...
     def remember_links(self, on: bool) -> None:  # noqa: B027 - optional: a store may answer from its tables alone
-        """While on, a store may keep the links it writes to answer ``mv_ids_of_cs`` without a query."""
+        """While on, a store may keep the links it writes to answer link lookups without a query."""
     @abc.abstractmethod
     def linked_mv_ids(self, connector: str) -> set[int]: ...
     @abc.abstractmethod

@@ -38,7 +38,7 @@ class LinkMemo:
     """What the store was told about links since ``first_mv`` was the next MV id (8 bytes a CS id, and
     9 bytes a new MV object per connector linked to it: about 50 MB at a million people)."""
 
-    __slots__ = ("_conn", "_conns", "_first_mv", "_kind", "_mv", "_rev")
+    __slots__ = ("_conn", "_conns", "_first_mv", "_mv", "_rev")
 
     def __init__(self, first_mv: int) -> None:
         self._first_mv = first_mv

@@ -37,8 +37,8 @@ class ConnectorSpaceTables:
     _links: LinkMemo | None = None  # on while a synchronization runs (link_memo.py)
 
     def remember_links(self, on: bool) -> None:
-        """Keep (or stop keeping) the links of the CS objects written, for ``mv_ids_of_cs`` and
-        ``cs_ids_by_mv``."""
+        """Keep (or stop keeping) the links of the CS objects written, for ``mv_ids_of_cs``,
+        ``cs_ids_by_mv`` and ``cs_by_mv`` (link_memo.py)."""
         self._links = LinkMemo(self._first_new_mv()) if on else None
 
     def _forget_links(self) -> None:
