@@ -85,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"median  {name:<14} import {m['import']:7.2f} s  sync {m['sync']:7.2f} s  "
                   f"together {m['import'] + m['sync']:7.2f} s")  # fmt: skip
         if args.out:
-            args.out.write_text(json.dumps({"n": args.n, "runs": runs, "medians": medians}, indent=2) + "\n")
+            git = ["git", "-C", str(ROOT)]
+            head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+            if subprocess.run([*git, "diff", "--quiet", "HEAD"]).returncode:
+                head += " with uncommitted changes"
+            out = {"n": args.n, "working_tree": head, "runs": runs, "medians": medians}
+            args.out.write_text(json.dumps(out, indent=2) + "\n")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)

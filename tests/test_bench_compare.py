@@ -28,6 +28,7 @@ def test_compare_runs_both_versions_and_removes_its_worktree(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert set(result["runs"]) == {"working tree", head}
+    assert result["working_tree"].startswith(head[:7])
     assert all(len(runs) == 2 and all(r["import"] > 0 and r["sync"] > 0 for r in runs)
                for runs in result["runs"].values())  # fmt: skip
     assert f"median  {head}" in done.stdout and "median  working tree" in done.stdout
