@@ -36,7 +36,7 @@ def _grown(a: array, top: int) -> array:  # type: ignore[type-arg]
 
 class LinkMemo:
     """What the store was told about links since ``first_mv`` was the next MV id (8 bytes a CS id, and
-    9 bytes a new MV object per connector linked to it: about 50 MB at a million people)."""
+    9 bytes a new MV object per connector linked to it: about 55 MB at a million people)."""
 
     __slots__ = ("_conn", "_conns", "_first_mv", "_mv", "_rev")
 
