@@ -28,10 +28,10 @@ _UNLINKED = -1  # written with no MV object (MV ids start at 1)
 _SEVERAL = -1  # in the reverse map: more than one object of the connector: ask the store
 
 
-def _grown(a: array, top: int) -> array:  # type: ignore[type-arg]
+def _grown(a: array, top: int) -> None:  # type: ignore[type-arg]
+    """Zeros appended in place until ``a[top]`` exists (doubling, so a run grows each array a few times)."""
     if top >= len(a):
         a.frombytes(bytes(a.itemsize * (max(top + 1, len(a) * 2, 1024) - len(a))))
-    return a
 
 
 class LinkMemo:
@@ -56,10 +56,13 @@ class LinkMemo:
 
     def wrote(self, objs: Iterable[CSObject]) -> None:
         first = self._first_mv
+        mv, conn = self._mv, self._conn
         for o in objs:
             i = o.id
             assert i is not None
-            mv = _grown(self._mv, i)
+            if i >= len(mv):  # the two arrays indexed by CS id grow together
+                _grown(mv, i)
+                _grown(conn, i)
             old = mv[i]
             new = o.mv_id or _UNLINKED
             mv[i] = new
@@ -67,14 +70,15 @@ class LinkMemo:
             if c is None:
                 c = self._conns[o.connector] = len(self._conns) + 1
                 self._rev.append((array("q"), array("b")))
-            _grown(self._conn, i)[i] = c
+            conn[i] = c
             if old > 0 and old != new:
                 self._drop_reverse(i, old, c)
             if new >= first:
                 ids, kinds = self._rev[c - 1]
                 j = new - first
-                _grown(ids, j)
-                _grown(kinds, j)
+                if j >= len(ids):
+                    _grown(ids, j)
+                    _grown(kinds, j)
                 ids[j] = i if ids[j] in (_UNKNOWN, i) else _SEVERAL
                 kinds[j] = o.kind
 

@@ -248,11 +248,10 @@ class ConnectorSpaceTables:
 
     def save_cs(self, objs: Iterable[CSObject], *, new: bool = False) -> None:
         c = self._w()
+        objs = list(objs)
         if self._links is not None:
-            objs = list(objs)
             self._links.wrote(objs)
         if new:
-            objs = list(objs)
             # an object no sync or export has touched yet (an import's) leaves the later columns to their
             # defaults: binding ten NULLs per row cost a third of the insert
             fresh = [o for o in objs if _untouched(o)]
