@@ -36,6 +36,11 @@ CS_INSERT_IMPORTED = (
     "INSERT INTO cs (id, connector, guid, object_type, dn, dn_norm, anchor, key_norm, kind, attrs, hash, "
     f"pending_import, pi_attrs) VALUES ({','.join('?' * 13)})"
 )
+# an object a synchronization just provisioned: linked, a pending export, nothing imported or exported yet
+CS_INSERT_PROVISIONED = (
+    "INSERT INTO cs (id, connector, guid, object_type, dn, dn_norm, kind, attrs, pending_export, mv_id, link_kind, "
+    f"link_rule) VALUES ({','.join('?' * 12)})"
+)
 MV_COLS = "id, guid, object_type, attrs, contrib, dirty, retry"
 CHUNK = 900  # parameters per IN (...) list
 
@@ -84,6 +89,14 @@ def cs_imported_values(o: CSObject) -> tuple[Any, ...]:
     return (
         o.id, o.connector, o.guid, o.object_type, o.dn, o.dn_norm, o.anchor, o.key_norm, o.kind, dumps(o.attrs),
         o.hash, o.pending_import, dumps_opt(o.pi_attrs),
+    )  # fmt: skip
+
+
+def cs_provisioned_values(o: CSObject) -> tuple[Any, ...]:
+    """The values of CS_INSERT_PROVISIONED."""
+    return (
+        o.id, o.connector, o.guid, o.object_type, o.dn, o.dn_norm, o.kind, dumps(o.attrs),
+        dumps_opt(o.pending_export), o.mv_id, o.link_kind, o.link_rule,
     )  # fmt: skip
 
 

@@ -14,12 +14,14 @@ from reconciler.store.rows import (
     CS_COLS,
     CS_INSERT,
     CS_INSERT_IMPORTED,
+    CS_INSERT_PROVISIONED,
     CS_UPDATE,
     IMPORT_ROW_COLS,
     ImportRow,
     chunks,
     cs_from_row,
     cs_imported_values,
+    cs_provisioned_values,
     cs_values,
     dumps,
     dumps_opt,
@@ -252,13 +254,20 @@ class ConnectorSpaceTables:
         if self._links is not None:
             self._links.wrote(objs)
         if new:
-            # an object no sync or export has touched yet (an import's) leaves the later columns to their
+            # the two common new objects, an import's (nothing synchronized or exported yet) and a
+            # synchronization's (provisioned, nothing imported yet), leave the other columns to their
             # defaults: binding ten NULLs per row cost a third of the insert
-            fresh = [o for o in objs if _untouched(o)]
-            if fresh:
-                c.executemany(CS_INSERT_IMPORTED, [cs_imported_values(o) for o in fresh])
-            if len(fresh) < len(objs):
-                c.executemany(CS_INSERT, [(o.id, *cs_values(o)) for o in objs if not _untouched(o)])
+            imported: list[CSObject] = []
+            provisioned: list[CSObject] = []
+            other: list[CSObject] = []
+            for o in objs:
+                (imported if _untouched(o) else provisioned if _just_provisioned(o) else other).append(o)
+            if imported:
+                c.executemany(CS_INSERT_IMPORTED, [cs_imported_values(o) for o in imported])
+            if provisioned:
+                c.executemany(CS_INSERT_PROVISIONED, [cs_provisioned_values(o) for o in provisioned])
+            if other:
+                c.executemany(CS_INSERT, [(o.id, *cs_values(o)) for o in other])
         else:
             c.executemany(CS_UPDATE, [(*cs_values(o), o.id) for o in objs])
 
@@ -492,6 +501,13 @@ class ConnectorSpaceTables:
         q = ("SELECT COUNT(*) FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
              "AND instr(pending_export, 'delete') AND json_extract(pending_export, '$.op')='delete'")
         return int(self.conn.execute(q, (connector,)).fetchone()[0])
+
+
+def _just_provisioned(o: CSObject) -> bool:
+    """Only the columns of rows.CS_INSERT_PROVISIONED hold values."""
+    return (o.anchor is None and o.key_norm is None and o.hash is None and o.pending_import is None
+            and o.pi_attrs is None and o.export_memory is None and o.export_state is None and o.import_error is None
+            and o.export_error is None and o.sync_error is None and not o.resync)  # fmt: skip
 
 
 def _untouched(o: CSObject) -> bool:

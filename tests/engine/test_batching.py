@@ -30,8 +30,10 @@ def _generate(outdir: Path) -> None:
     module.generate(PEOPLE, outdir)
 
 
-def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[str]]:
-    """Import and full sync with this batch size: MV people by employeeId, and the directory's file."""
+def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+                 ) -> tuple[dict[str, Any], list[str], list[tuple[Any, ...]]]:  # fmt: skip
+    """Import and full sync with this batch size: MV people by employeeId, the directory's file, and the
+    sync's counts as its history rows show them."""
     shutil.copytree(BENCH / "playbook", root)
     _generate(root / "data")
     monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
@@ -39,7 +41,8 @@ def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> tup
     store = open_state(playbook)
     with Engine(playbook, store) as engine:
         engine.import_all(True)
-        engine.synchronize_all(True)
+        runs = engine.synchronize_all(True)
+        counts = [(r.connector, r.total, r.added, r.changed, r.deleted, r.filtered, r.errors, r.status) for r in runs]
         engine.export_all()
         guid_to_emp = {}
         people: dict[str, Any] = {}
@@ -52,13 +55,14 @@ def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> tup
                 attrs["manager"] = guid_to_emp[attrs["manager"]]
     store.close()
     lines = sorted((root / "out" / "directory.csv").read_text(encoding="utf-8").splitlines()[1:])
-    return people, lines
+    return people, lines, counts
 
 
 def test_small_batches_give_the_result_of_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reconciler.engine.sync.inbound import Inbound
+    from reconciler.engine.sync.outbound import Outbound
 
-    one, one_file = _first_cycle(tmp_path / "one", 100_000, monkeypatch)
+    one, one_file, one_counts = _first_cycle(tmp_path / "one", 100_000, monkeypatch)
     # people whose manager comes in a later batch get their references alone evaluated again at the end
     refs_only: list[int] = []
     real = Inbound.recompute_refs
@@ -68,10 +72,23 @@ def test_small_batches_give_the_result_of_one_batch(tmp_path: Path, monkeypatch:
         real(self, mv_ids)
 
     monkeypatch.setattr(Inbound, "recompute_refs", spy)
-    small, small_file = _first_cycle(tmp_path / "small", 37, monkeypatch)
+    # and outbound provisions the managers of later batches ahead of theirs, once each
+    ahead: list[int] = []
+    real_ahead = Outbound._phase_a_ahead
+
+    def spy_ahead(self: Outbound, *args: Any) -> set[int]:
+        before = len(args[3])
+        out = real_ahead(self, *args)
+        ahead.extend([len(args[3]) - before])
+        return out
+
+    monkeypatch.setattr(Outbound, "_phase_a_ahead", spy_ahead)
+    small, small_file, small_counts = _first_cycle(tmp_path / "small", 37, monkeypatch)
     assert len(refs_only) >= PEOPLE // 10  # 83 of the 600 bench people, with batches of 37
+    assert sum(ahead) >= PEOPLE // 20
     assert small == one
     assert small_file == one_file
+    assert small_counts == one_counts  # nothing counted twice: each object is provisioned once
     with (tmp_path / "one" / "data" / "hr.csv").open(encoding="utf-8") as f:
         rows = {r["employeeId"]: r for r in csv.DictReader(f)}
     # every person's manager reached the metaverse, whichever batch the manager was in

@@ -1,6 +1,7 @@
-"""Outbound sync stages an object's export in the batch that provisions it, unless a reference it
-carries names an MV object not yet through provisioning in this run: then it waits for the end of
-the run. These tests pin the cases where staging early would be wrong, at every batch size."""
+"""Outbound sync stages an object's export in the batch that provisions it; an MV object it refers to in
+a later batch of the run is provisioned (or deprovisioned) ahead of that batch first, and a reference to
+one not through provisioning in this run waits for the end of the run. These tests pin the cases where
+staging early would be wrong, at every batch size."""
 
 from __future__ import annotations
 
@@ -86,3 +87,28 @@ def test_a_manager_coming_back_in_scope_is_named(tmp_path: Path, monkeypatch: py
     second = [_person("E1", manager="E2"), _person("E2")]
     rows = _directory_rows(tmp_path / "d", [first, second], batch, monkeypatch)
     assert {u: r["manager"] for u, r in rows.items()} == {"E1": "E2", "E2": ""}
+
+
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_a_manager_that_cannot_be_provisioned_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # The directory already holds an object at E2's DN that no rule joins: provisioning E2 fails. E1
+    # names E2, so with small batches E2's provisioning is tried ahead of its batch; once, not twice.
+    root = tmp_path / "d"
+    shutil.copytree(BENCH, root)
+    (root / "data").mkdir()
+    (root / "out").mkdir()
+    (root / "data" / "groups.csv").write_text("groupId,displayName,description,member\n", encoding="utf-8")
+    (root / "out" / "directory.csv").write_text("uid,displayName\nE2,Someone Else\n", encoding="utf-8")
+    _write_people(root / "data" / "hr.csv", [_person("E1", manager="E2"), _person("E2")])
+    monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
+    playbook = load_playbook(root)
+    store = open_state(playbook)
+    with Engine(playbook, store) as engine:
+        engine.import_all(None)
+        runs = engine.synchronize_all(None)
+    store.close()
+    errors = [e for r in runs for e in r.error_list]
+    assert len(errors) == sum(r.errors for r in runs) == 1
+    assert "uid=E2" in errors[0].error and errors[0].kind == "provision-error"

@@ -10,6 +10,9 @@ B. attribute level: per target CS object, desired values by precedence among
    the in-scope rules, compared exactly with what the system holds (overlaid by
    export memory still awaiting its import), staged as a pending export.
 
+Phase A of the MV objects a batch refers to in later batches of the run runs before the batch's phase
+B (``_phase_a_ahead``), so that a reference rarely waits for the end of the run.
+
 The pending export (``CSObject.pending_export``) is a dict:
 ``op`` (add, update, rename, delete), ``new_dn``, ``attrs`` (name → value;
 None clears), ``refs`` (reference attributes: name → target CS ids), ``acause``
@@ -79,6 +82,10 @@ class Outbound(Staging):
         self._ref_targets: set[str] | None = None
         self._plans: dict[str, list[tuple[int, Any, str, bool, bool, str | None]]] = {}
         self._partial: dict[tuple[str, frozenset[str]], list[tuple[int, Any, str, bool, bool, str | None]]] = {}
+        self._rule_groups: dict[str, dict[tuple[str, str], list[CompiledRule]]] = {}
+        self._ref_names: dict[str, tuple[str, ...]] = {}
+        # phase A's scoping of the batch in hand, for its phase B: (MV id, connector, CS type) -> rules
+        self._scoped: dict[tuple[int, str, str], list[CompiledRule]] = {}
 
     def run(self) -> None:
         ids = array("q", self.store.dirty_mv_ids())  # 8 bytes an id: a million-object run holds them all
@@ -95,11 +102,14 @@ class Outbound(Staging):
         referrers: set[int] = set()  # MV objects referring to those, marked dirty as the renames were staged
         while todo:
             done.update(todo)
+            this_round = IdSet(todo)
+            ahead = IdSet()  # phase A ran ahead of their batch: an earlier batch refers to them
             more: set[int] = set()
             for i in range(0, len(todo), self.ctx.batch):
                 batch = list(todo[i : i + self.ctx.batch])
-                provisioned, linked, mvs = self._objects(batch)
+                provisioned, linked, mvs = self._objects(batch, skip=ahead)
                 settled.update(batch)
+                provisioned |= self._phase_a_ahead(mvs, this_round, settled, ahead)
                 # phase B in the same batch for the objects whose references are all settled
                 staged, waiting = self._attributes(batch, linked, settled, mvs)
                 del linked, mvs
@@ -133,6 +143,40 @@ class Outbound(Staging):
                 self.ctx.crash.boundary("sync")
             rounds += 1
 
+    def _phase_a_ahead(self, mvs: dict[int, MVObject], this_round: IdSet, settled: IdSet, ahead: IdSet) -> set[int]:
+        """Phase A, now, for the MV objects of this round's later batches that these refer to: the batch's
+        phase B then finds the objects they are provisioned to, instead of waiting for the end of the
+        round (a person's manager is often in a later batch). Their objects are stored at once, with the
+        pending export phase A gives; their own batch skips phase A and completes it in phase B."""
+        wanted = sorted({r for mv in mvs.values() for r in self._refs_in(mv)
+                         if r in this_round and r not in settled})  # fmt: skip
+        if not wanted:
+            return set()
+        batch_unsaved, batch_scoped = self._unsaved, self._scoped
+        provisioned, _, _ = self._objects(wanted)
+        if self._unsaved:
+            self.store.save_cs(self._unsaved.values(), new=True)
+        self._unsaved, self._scoped = batch_unsaved, batch_scoped
+        settled.update(wanted)
+        ahead.update(wanted)
+        return provisioned
+
+    def _refs_in(self, mv: MVObject) -> list[int]:
+        """The MV ids the object's reference attributes name."""
+        names = self._ref_names.get(mv.object_type)
+        if names is None:
+            typedef = self.playbook.metaverse.get(mv.object_type)
+            names = tuple(n for n, a in typedef.attributes.items() if a.type == "reference") if typedef else ()
+            self._ref_names[mv.object_type] = names
+        out: list[int] = []
+        for name in names:
+            v = mv.attrs.get(name)
+            if isinstance(v, list):
+                out.extend(v)
+            elif v is not None:
+                out.append(v)
+        return out
+
     def _note_renames(self, staged: set[int], renamed: set[int], referrers: set[int]) -> None:
         """MV objects whose objects just got a rename staged join ``renamed``; those referring to them
         are marked dirty in the same transaction and join ``referrers``: the loop above evaluates them
@@ -147,9 +191,12 @@ class Outbound(Staging):
 
     # ----------------------------------------------------------- helpers
     def _groups(self, mv: MVObject) -> dict[tuple[str, str], list[CompiledRule]]:
-        groups: dict[tuple[str, str], list[CompiledRule]] = {}
-        for rule in self.ctx.rules.outbound.get(mv.object_type, ()):
-            groups.setdefault((rule.rule.connector, rule.rule.cs_type), []).append(rule)
+        """The outbound rules of the object's type by (connector, CS type), in precedence order."""
+        groups = self._rule_groups.get(mv.object_type)
+        if groups is None:
+            groups = self._rule_groups[mv.object_type] = {}
+            for rule in self.ctx.rules.outbound.get(mv.object_type, ()):
+                groups.setdefault((rule.rule.connector, rule.rule.cs_type), []).append(rule)
         return groups
 
     def _expr_attrs(self, mv: MVObject) -> dict[str, Any]:
@@ -176,10 +223,12 @@ class Outbound(Staging):
         return [r for r in rules if r.in_scope(attrs, member_of)]
 
     # ----------------------------------------------------------- phase A
-    def _objects(self, ids: list[int]) -> tuple[set[int], dict[int, list[CSObject]], dict[int, MVObject]]:
-        """Phase A for these MV objects: the MV ids that provisioned, every object linked to them now
-        (MV id -> CS objects of outbound connectors; those just provisioned are not stored yet: phase B
-        stores them with their pending export), and the MV objects (phase B reuses them)."""
+    def _objects(self, ids: list[int], skip: IdSet | None = None
+                 ) -> tuple[set[int], dict[int, list[CSObject]], dict[int, MVObject]]:  # fmt: skip
+        """Phase A for these MV objects (but ``skip``: done ahead): the MV ids that provisioned, every object
+        linked to them now (MV id -> CS objects of outbound connectors; those just provisioned are not
+        stored yet: phase B stores them with their pending export), and the MV objects (phase B reuses
+        them)."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
@@ -187,9 +236,10 @@ class Outbound(Staging):
         deleted: list[int] = []
         provisioned: set[int] = set()
         wants: dict[str, list[tuple[MVObject, CompiledRule, str]]] = {}
+        scoped_by = self._scoped = {}
         for mv_id in ids:
             mv = mvs.get(mv_id)
-            if mv is None:
+            if mv is None or (skip is not None and mv_id in skip):
                 continue
             attrs = self._expr_attrs(mv)
             links = linked.get(mv_id, [])
@@ -198,7 +248,7 @@ class Outbound(Staging):
                 existing = next((c for c in mine if c.object_type == cs_type), None) or (
                     mine[0] if mine else None)
                 try:
-                    scoped = self._scope(rules, attrs, mv)
+                    scoped = scoped_by[(mv_id, connector, cs_type)] = self._scope(rules, attrs, mv)
                 except ReconcilerError as exc:
                     self.result.error(mv.guid, exc.one_line(), kind="sync-error")
                     continue
@@ -281,8 +331,9 @@ class Outbound(Staging):
             mvs = self.ctx.load_mvs(ids)
         if linked is None:
             linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
-            self._unsaved = {}
+            self._unsaved, self._scoped = {}, {}
         unsaved = self._unsaved
+        scoped_by = self._scoped
         targets = [c for objs in linked.values() for c in objs if c.connector in self.ctx.rules.outbound_connectors]
         ref_conns = {n for n in self.ctx.rules.outbound_connectors if self.ctx.ref_attrs(n)}
         imported_refs = store.refs_of([c.id for c in targets if c.connector in ref_conns and c.id not in unsaved])
@@ -290,17 +341,11 @@ class Outbound(Staging):
         wanted: set[int] = set()
         waiting: list[int] = []
         for one in mvs.values():
-            typedef = self.playbook.metaverse.get(one.object_type)
-            if typedef is None:
-                continue
-            mine: list[int] = []
-            for name, adef in typedef.attributes.items():
-                if adef.type == "reference":
-                    v = one.attrs.get(name)
-                    mine.extend(v if isinstance(v, list) else [v] if v is not None else [])
-            wanted.update(mine)
-            if settled is not None and any(r not in settled for r in mine):
-                waiting.append(one.id)  # type: ignore[arg-type]
+            mine = self._refs_in(one)
+            if mine:
+                wanted.update(mine)
+                if settled is not None and any(r not in settled for r in mine):
+                    waiting.append(one.id)  # type: ignore[arg-type]
         ref_cs = store.cs_ids_by_mv(wanted, self._ref_target_connectors()) if wanted else []
         ref_cs += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in unsaved.items() if cs.mv_id in wanted]
         changed: list[CSObject] = []
@@ -318,7 +363,9 @@ class Outbound(Staging):
                 for cs in links:
                     if cs.connector != connector or cs.object_type != cs_type or cs.kind != NORMAL:
                         continue
-                    scoped = self._scope(rules, attrs, mv)
+                    scoped = scoped_by.get((mv_id, connector, cs_type))
+                    if scoped is None:
+                        scoped = self._scope(rules, attrs, mv)
                     if not scoped:
                         continue
                     before = cs.pending_export
@@ -333,7 +380,7 @@ class Outbound(Staging):
         if unsaved:
             store.save_cs(unsaved.values(), new=True)
             changed = [cs for cs in changed if cs.id not in unsaved]
-        self._unsaved = {}
+        self._unsaved, self._scoped = {}, {}
         if changed:
             store.save_cs_pending(changed)  # only the pending export (and pi_attrs) changed here
         return renamed, waiting
