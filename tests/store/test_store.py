@@ -154,3 +154,28 @@ def test_lock_is_fast_to_acquire_and_release(tmp_path: Path) -> None:
         with store.lock():
             pass
     assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("shape", ["imported", "provisioned", "any"])
+def test_an_object_reads_back_as_it_was_written(tmp_path: Path, shape: str) -> None:
+    # every column comes back into its own field, whichever insert shape stored it (rows.py)
+    store = SqliteStore(tmp_path / "state.db")
+    full = CSObject(connector="ldap", object_type="user", dn="CN=Ann,DC=x", id=7, guid="g-1", anchor="a-1",
+                    key_norm="k-1", kind=0, attrs={"cn": "Ann", "n": [1, 2]}, hash="h-1", pending_import="update",
+                    pi_attrs=["cn"], pending_export={"op": "update", "attrs": {"cn": "Bo"}},
+                    export_memory={"cn": {"v": "Bo", "s": "a"}}, export_state="exported", mv_id=3,
+                    link_kind="join", link_rule="In", import_error="ie", export_error="ee", sync_error="se",
+                    resync=True)  # fmt: skip
+    if shape == "imported":
+        obj = CSObject(connector="hr", object_type="person", dn="e=1", id=8, guid="g-2", anchor="1", key_norm="k",
+                       attrs={"e": "1"}, hash="h", pending_import="add", pi_attrs=["e"])  # fmt: skip
+    elif shape == "provisioned":
+        obj = CSObject(connector="dir", object_type="user", dn="uid=1", id=9, guid="g-3",
+                       pending_export={"op": "add", "rule": "Out"}, mv_id=4, link_kind="provision",
+                       link_rule="Out")  # fmt: skip
+    else:
+        obj = full
+    store.save_cs([obj], new=True)
+    store.commit()
+    assert store.cs_by_ids([obj.id]) == {obj.id: obj}  # type: ignore[dict-item]
+    store.close()
