@@ -127,7 +127,6 @@ class Staging:
         adding = never_exported(cs)
         # initial_only flows are computed too: an initial value the system never kept is sent again
         desired = self._desired(rules, mv, attrs, True, ref_map)
-        deps = sorted({i for v, _, _, _ in desired.values() if isinstance(v, RefIds) for i in v})
         write_only = self.ctx.capabilities(cs.connector).write_only
         target_refs = self.ctx.ref_attrs(cs.connector)
         memory = {} if self.ctx.mutation == "ignore-export-memory" else (cs.export_memory or {})
@@ -135,8 +134,10 @@ class Staging:
         if adding:
             cause = "missing" if cs.connector in (mv.retry or ()) else "provision"
             pe.update(op="add", rule=cs.link_rule, cause=cause)
+            deps: set[int] = set()
             for name, (value, rule, flow, _) in desired.items():
                 if isinstance(value, RefIds):
+                    deps.update(value)
                     if name in target_refs:
                         if value:
                             pe["refs"][name] = list(value)
@@ -153,7 +154,7 @@ class Staging:
             if not pe["arule"]:
                 del pe["arule"]
             if deps:
-                pe["deps"] = deps  # export order: what this object references goes first
+                pe["deps"] = sorted(deps)  # export order: what this object references goes first
             return pe
         held: dict[str, list[int]] = {}
         for a, d in imported_refs.get(cs.id, ()):  # type: ignore[arg-type]
