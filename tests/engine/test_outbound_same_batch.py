@@ -33,14 +33,19 @@ def _person(emp: str, manager: str = "", status: str = "active", title: str = "C
             "manager": manager, "status": status, "startDate": "2020-01-01", "location": "Oslo"}  # fmt: skip
 
 
-def _directory_rows(root: Path, people: list[list[dict[str, str]]], batch: int,
-                    monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Apply each version of the HR file in turn (import, sync; export only after the last) and
-    return the directory file's rows by uid."""
+def _bench_copy(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bench playbook in ``root``, with no groups, run in batches of ``batch``."""
     shutil.copytree(BENCH, root)
     (root / "data").mkdir()
     (root / "data" / "groups.csv").write_text("groupId,displayName,description,member\n", encoding="utf-8")
     monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
+
+
+def _directory_rows(root: Path, people: list[list[dict[str, str]]], batch: int,
+                    monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Apply each version of the HR file in turn (import, sync; export only after the last) and
+    return the directory file's rows by uid."""
+    _bench_copy(root, batch, monkeypatch)
     playbook = load_playbook(root)
     store = open_state(playbook)
     with Engine(playbook, store) as engine:
@@ -96,13 +101,10 @@ def test_a_manager_that_cannot_be_provisioned_is_reported_once(
     # The directory already holds an object at E2's DN that no rule joins: provisioning E2 fails. E1
     # names E2, so with small batches E2's provisioning is tried ahead of its batch; once, not twice.
     root = tmp_path / "d"
-    shutil.copytree(BENCH, root)
-    (root / "data").mkdir()
+    _bench_copy(root, batch, monkeypatch)
     (root / "out").mkdir()
-    (root / "data" / "groups.csv").write_text("groupId,displayName,description,member\n", encoding="utf-8")
     (root / "out" / "directory.csv").write_text("uid,displayName\nE2,Someone Else\n", encoding="utf-8")
     _write_people(root / "data" / "hr.csv", [_person("E1", manager="E2"), _person("E2")])
-    monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
     playbook = load_playbook(root)
     store = open_state(playbook)
     with Engine(playbook, store) as engine:
