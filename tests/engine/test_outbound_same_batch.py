@@ -114,3 +114,31 @@ def test_a_manager_that_cannot_be_provisioned_is_reported_once(
     errors = [e for r in runs for e in r.error_list]
     assert len(errors) == sum(r.errors for r in runs) == 1
     assert "uid=E2" in errors[0].error and errors[0].kind == "provision-error"
+
+
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_a_manager_provisioned_ahead_cannot_take_a_dn_its_report_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # The directory's uid comes from sn here, and E1 and its manager E3 share one: E1, first, gets the
+    # DN; E3's provisioning (ahead of its batch when batches are small) is refused, once.
+    root = tmp_path / "d"
+    _bench_copy(root, batch, monkeypatch)
+    text = (root / "playbook.yml").read_text(encoding="utf-8")
+    (root / "playbook.yml").write_text(text.replace("{cs: uid, mv: employeeId}", "{cs: uid, mv: sn}"),
+                                       encoding="utf-8")  # fmt: skip
+    people = [_person("E1", manager="E3"), _person("E2"), _person("E3")]
+    people[0]["sn"] = people[2]["sn"] = "Lee"
+    _write_people(root / "data" / "hr.csv", people)
+    playbook = load_playbook(root)
+    store = open_state(playbook)
+    with Engine(playbook, store) as engine:
+        engine.import_all(None)
+        runs = engine.synchronize_all(None)
+        engine.export_all()
+    store.close()
+    errors = [e for r in runs for e in r.error_list]
+    assert [e.kind for e in errors] == ["provision-error"] and "uid=Lee," in errors[0].error
+    with (root / "out" / "directory.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["uid"] for r in rows) == ["Lee", "Lee2"]

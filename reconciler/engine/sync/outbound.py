@@ -143,7 +143,8 @@ class Outbound(Staging):
                 self.ctx.crash.boundary("sync")
             rounds += 1
 
-    def _phase_a_ahead(self, mvs: dict[int, MVObject], this_round: IdSet, settled: IdSet, ahead: IdSet) -> set[int]:
+    def _phase_a_ahead(self, mvs: dict[int, MVObject], this_round: IdSet, settled: IdSet,
+                       ahead: IdSet) -> set[int]:  # fmt: skip
         """Phase A, now, for the MV objects of this round's later batches that these refer to: the batch's
         phase B then finds the objects they are provisioned to, instead of waiting for the end of the
         round (a person's manager is often in a later batch). Their objects are stored at once, with the
@@ -153,7 +154,8 @@ class Outbound(Staging):
         if not wanted:
             return set()
         batch_unsaved, batch_scoped = self._unsaved, self._scoped
-        provisioned, _, _ = self._objects(wanted)
+        # the DNs the batch in hand provisioned are taken, though not stored yet
+        provisioned, _, _ = self._objects(wanted, unstored=batch_unsaved)
         if self._unsaved:
             self.store.save_cs(self._unsaved.values(), new=True)
         self._unsaved, self._scoped = batch_unsaved, batch_scoped
@@ -223,12 +225,12 @@ class Outbound(Staging):
         return [r for r in rules if r.in_scope(attrs, member_of)]
 
     # ----------------------------------------------------------- phase A
-    def _objects(self, ids: list[int], skip: IdSet | None = None
+    def _objects(self, ids: list[int], skip: IdSet | None = None, unstored: dict[int, CSObject] | None = None
                  ) -> tuple[set[int], dict[int, list[CSObject]], dict[int, MVObject]]:  # fmt: skip
         """Phase A for these MV objects (but ``skip``: done ahead): the MV ids that provisioned, every object
         linked to them now (MV id -> CS objects of outbound connectors; those just provisioned are not
         stored yet: phase B stores them with their pending export), and the MV objects (phase B reuses
-        them)."""
+        them). ``unstored``: objects provisioned earlier and not stored yet, which hold their DNs too."""
         store = self.store
         mvs = self.ctx.load_mvs(ids)
         linked = store.cs_by_mv(ids, self.ctx.rules.outbound_connectors)
@@ -270,6 +272,9 @@ class Outbound(Staging):
         fresh: dict[int, list[CSObject]] = {}
         for connector, items in wants.items():
             held = store.cs_by_dns(connector, [normalize_dn(dn) for _, _, dn in items])
+            for o in (unstored or {}).values():
+                if o.connector == connector:
+                    held.setdefault(o.dn_norm, []).append(o)
             taken: set[str] = set()
             for mv, rule, dn in items:
                 key = normalize_dn(dn)
