@@ -41,6 +41,21 @@ def _bench_copy(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
 
 
+def _sync_errors(root: Path) -> list[Any]:
+    """Import, sync and export the playbook in ``root`` once; the errors the sync reported (each counted
+    once: the runs' counts agree with their lists)."""
+    playbook = load_playbook(root)
+    store = open_state(playbook)
+    with Engine(playbook, store) as engine:
+        engine.import_all(None)
+        runs = engine.synchronize_all(None)
+        engine.export_all()
+    store.close()
+    errors = [e for r in runs for e in r.error_list]
+    assert len(errors) == sum(r.errors for r in runs)
+    return errors
+
+
 def _directory_rows(root: Path, people: list[list[dict[str, str]]], batch: int,
                     monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Apply each version of the HR file in turn (import, sync; export only after the last) and
@@ -105,14 +120,8 @@ def test_a_manager_that_cannot_be_provisioned_is_reported_once(
     (root / "out").mkdir()
     (root / "out" / "directory.csv").write_text("uid,displayName\nE2,Someone Else\n", encoding="utf-8")
     _write_people(root / "data" / "hr.csv", [_person("E1", manager="E2"), _person("E2")])
-    playbook = load_playbook(root)
-    store = open_state(playbook)
-    with Engine(playbook, store) as engine:
-        engine.import_all(None)
-        runs = engine.synchronize_all(None)
-    store.close()
-    errors = [e for r in runs for e in r.error_list]
-    assert len(errors) == sum(r.errors for r in runs) == 1
+    errors = _sync_errors(root)
+    assert len(errors) == 1
     assert "uid=E2" in errors[0].error and errors[0].kind == "provision-error"
 
 
@@ -130,14 +139,7 @@ def test_a_manager_provisioned_ahead_cannot_take_a_dn_its_report_took(
     people = [_person("E1", manager="E3"), _person("E2"), _person("E3")]
     people[0]["sn"] = people[2]["sn"] = "Lee"
     _write_people(root / "data" / "hr.csv", people)
-    playbook = load_playbook(root)
-    store = open_state(playbook)
-    with Engine(playbook, store) as engine:
-        engine.import_all(None)
-        runs = engine.synchronize_all(None)
-        engine.export_all()
-    store.close()
-    errors = [e for r in runs for e in r.error_list]
+    errors = _sync_errors(root)
     assert [e.kind for e in errors] == ["provision-error"] and "uid=Lee," in errors[0].error
     with (root / "out" / "directory.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
