@@ -67,14 +67,14 @@ class CompiledRule:
     scope_test: Any = None  # engine.sync.scoping.compile_scope of the rule's scope (None: all in scope)
     plan: Any = None  # inbound: per flow what precedence.compute_attributes needs, worked out once a run
     copies: Any = None  # inbound, with ``plan``: per flow the source of a plain copy into text, else None
+    name: str = field(init=False)  # the rule's name: an attribute, read for every object of a run
+
+    def __post_init__(self) -> None:
+        self.name = self.rule.name
 
     def in_scope(self, attrs: Mapping[str, Any], member_of: Any = None) -> bool:
         test = self.scope_test
         return True if test is None else bool(test(attrs, member_of))
-
-    @property
-    def name(self) -> str:
-        return self.rule.name
 
     @functools.cached_property
     def flow_index(self) -> dict[str, int]:
@@ -94,6 +94,7 @@ class CompiledRules:
     join_attrs: dict[str, set[str]] = field(default_factory=dict)  # mv_type -> MV attributes used by joins
 
     _by_type: dict[tuple[str, str], list[CompiledRule]] = field(default_factory=dict)
+    _unscoped: dict[tuple[str, str], bool] = field(default_factory=dict)
     _outbound_by_name: dict[str, CompiledRule] = field(default_factory=dict)
 
     def outbound_rule(self, name: str) -> CompiledRule | None:
@@ -107,7 +108,15 @@ class CompiledRules:
         if found is None:
             found = [r for r in self.inbound.get(connector, ()) if r.rule.cs_type == cs_type]
             self._by_type[key] = found
+            self._unscoped[key] = all(r.scope_test is None for r in found)
         return found
+
+    def unscoped(self, connector: str, cs_type: str) -> bool:
+        """Every inbound rule of the connector's objects of this type takes them all (no scope)."""
+        key = (connector, cs_type)
+        if key not in self._unscoped:
+            self.inbound_for(connector, cs_type)
+        return self._unscoped[key]
 
 
 def _flow_label(f: Flow) -> str:

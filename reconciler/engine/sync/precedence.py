@@ -33,12 +33,17 @@ class FlowErrors:
 
 
 def in_scope_rules(ctx: Context, cs: CSObject) -> list[CompiledRule]:
+    """The inbound rules whose scope takes ``cs`` (callers only read the list)."""
     if cs.kind == PLACEHOLDER:
         return []
+    rules = ctx.rules.inbound_for(cs.connector, cs.object_type)
+    if ctx.rules.unscoped(cs.connector, cs.object_type):
+        return rules  # no scope to test: every object of a full sync, where rules have none
+
     def member_of(dn: str) -> bool:
         return cs.id in ctx.members(dn)
 
-    return [r for r in ctx.rules.inbound_for(cs.connector, cs.object_type) if r.in_scope(cs.attrs, member_of)]
+    return [r for r in rules if r.in_scope(cs.attrs, member_of)]
 
 
 def _plan(ctx: Context, rule: CompiledRule) -> list[tuple[Any, str, str, bool | None, bool]]:
