@@ -26,7 +26,6 @@ from reconciler.store.rows import (
     dumps,
     dumps_opt,
     loads,
-    loads_opt,
 )
 
 
@@ -311,17 +310,19 @@ class ConnectorSpaceTables:
         them: without attributes, and without what only a plan shows of the pending export (``acause``,
         ``arule``). Written back only through the export's own writes below, never ``save_cs``."""
         last = 0
+        q = ("SELECT id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
+             "export_state, mv_id, export_error FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
+             "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
         while True:
-            q = ("SELECT id, connector, guid, object_type, dn, anchor, key_norm, kind, "
-                 "json_remove(pending_export, '$.acause', '$.arule'), export_memory, export_state, mv_id, "
-                 "export_error FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
-                 "AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
-            rows = [
-                CSObject(id=r[0], connector=r[1], guid=r[2], object_type=r[3], dn=r[4], anchor=r[5], key_norm=r[6],
-                         kind=r[7], pending_export=loads(r[8]), export_memory=loads_opt(r[9]), export_state=r[10],
-                         mv_id=r[11], export_error=r[12])
-                for r in self.conn.execute(q, (connector, last, batch))
-            ]  # fmt: skip
+            rows = []
+            for (id_, conn, guid, object_type, dn, anchor, key_norm, kind, pe_text, memory, export_state, mv_id,
+                 export_error) in self.conn.execute(q, (connector, last, batch)):  # fmt: skip
+                pe = loads(pe_text)
+                pe.pop("acause", None)  # in Python, not SQL's json_remove: that parsed and wrote every add again
+                pe.pop("arule", None)
+                rows.append(CSObject(conn, object_type, dn, id_, guid, anchor, key_norm, kind, {}, None, None, None,
+                                     pe, None if memory is None else loads(memory), export_state, mv_id, None, None,
+                                     None, export_error))  # fmt: skip
             if not rows:
                 return
             last = rows[-1].id  # type: ignore[assignment]
