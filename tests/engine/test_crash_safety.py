@@ -75,8 +75,9 @@ def hr_rows(changed: bool) -> list[dict[str, str]]:
     for i in range(1, N + 1):
         status = "gone" if changed and i == 4 else "active"
         name = f"Person {i}" + (" Jr" if changed and i % 3 == 0 else "")
-        rows.append({"employeeId": str(i), "name": name, "manager": "" if i == 1 else str((i - 1) // 2 or 1),
-                     "status": status})  # fmt: skip
+        # managers come before their reports, but 2's (9) comes in a later batch: provisioned ahead of it
+        manager = "" if i == 1 else "9" if i == 2 else str((i - 1) // 2 or 1)
+        rows.append({"employeeId": str(i), "name": name, "manager": manager, "status": status})
     if changed:
         rows.append({"employeeId": "99", "name": "New Person", "manager": "1", "status": "active"})
     return rows
