@@ -31,9 +31,9 @@ def _generate(outdir: Path) -> None:
 
 
 def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch
-                 ) -> tuple[dict[str, Any], list[str], list[tuple[Any, ...]]]:  # fmt: skip
-    """Import and full sync with this batch size: MV people by employeeId, the directory's file, and the
-    sync's counts as its history rows show them."""
+                 ) -> tuple[dict[str, Any], list[str], list[tuple[Any, ...]], list[str]]:  # fmt: skip
+    """Import and full sync with this batch size: MV people by employeeId, the directory's rows, the
+    sync's counts as its history rows show them, and the two files the export wrote."""
     shutil.copytree(BENCH / "playbook", root)
     _generate(root / "data")
     monkeypatch.setenv("RECONCILER_BATCH_SIZE", str(batch))
@@ -54,15 +54,16 @@ def _first_cycle(root: Path, batch: int, monkeypatch: pytest.MonkeyPatch
             if "manager" in attrs:
                 attrs["manager"] = guid_to_emp[attrs["manager"]]
     store.close()
-    lines = sorted((root / "out" / "directory.csv").read_text(encoding="utf-8").splitlines()[1:])
-    return people, lines, counts
+    files = [(root / "out" / name).read_text(encoding="utf-8") for name in ("directory.csv", "groups.csv")]
+    lines = sorted(files[0].splitlines()[1:])
+    return people, lines, counts, files
 
 
 def test_small_batches_give_the_result_of_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reconciler.engine.sync.inbound import Inbound
     from reconciler.engine.sync.outbound import Outbound
 
-    one, one_file, one_counts = _first_cycle(tmp_path / "one", 100_000, monkeypatch)
+    one, one_file, one_counts, one_files = _first_cycle(tmp_path / "one", 100_000, monkeypatch)
     # people whose manager comes in a later batch get their references alone evaluated again at the end
     refs_only: list[int] = []
     real = Inbound.recompute_refs
@@ -83,12 +84,13 @@ def test_small_batches_give_the_result_of_one_batch(tmp_path: Path, monkeypatch:
         return out
 
     monkeypatch.setattr(Outbound, "_phase_a_ahead", spy_ahead)
-    small, small_file, small_counts = _first_cycle(tmp_path / "small", 37, monkeypatch)
+    small, small_file, small_counts, small_files = _first_cycle(tmp_path / "small", 37, monkeypatch)
     assert len(refs_only) >= PEOPLE // 10  # 83 of the 600 bench people, with batches of 37
     assert sum(ahead) >= PEOPLE // 20
     assert small == one
     assert small_file == one_file
     assert small_counts == one_counts  # nothing counted twice: each object is provisioned once
+    assert small_files == one_files  # byte for byte: rows and group members in the same order
     with (tmp_path / "one" / "data" / "hr.csv").open(encoding="utf-8") as f:
         rows = {r["employeeId"]: r for r in csv.DictReader(f)}
     # every person's manager reached the metaverse, whichever batch the manager was in

@@ -104,6 +104,20 @@ def test_export_order_puts_referenced_objects_and_parents_first() -> None:
     assert order[-2:] == [8, 9]  # then updates, then deletes
 
 
+def test_export_order_follows_the_objects_not_their_ids() -> None:
+    # the ids objects get depend on the order they were provisioned in (batches change it): the same
+    # objects, with the same references, are exported in the same order whatever their ids
+    refs = {"e": ["b", "a"], "d": ["a"], "c": ["e", "d"], "b": [], "a": ["c"], "f": ["f"]}
+
+    def order(ids: dict[str, int]) -> list[str]:
+        objs = [_add(ids[n], deps=sorted(ids[d] for d in deps), dn=f"cn={n},dc=x") for n, deps in refs.items()]
+        return [o.dn for o in dependency_order(objs)]
+
+    first = order({n: i for i, n in enumerate("abcdef", 1)})
+    assert order({n: i for i, n in enumerate("fedcba", 1)}) == first
+    assert order({n: i for i, n in enumerate("cafbed", 10)}) == first
+
+
 def test_a_reference_cycle_still_creates_every_object_once() -> None:
     objs = [_add(1, deps=[2]), _add(2, deps=[1]), _add(3, deps=[3])]
     order = [o.id for o in dependency_order(objs)]

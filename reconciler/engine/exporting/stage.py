@@ -50,9 +50,11 @@ def check_thresholds(ctx: Context, names: list[str], allow_deletes: int | None) 
 
 def dependency_order(objs: list[CSObject]) -> list[CSObject]:
     """Adds first (parents, then what others reference, before those that refer to them), then updates and
-    renames, then deletes; a reference cycle is broken by id (the follow-up update sets the rest)."""
+    renames, then deletes; a reference cycle is broken by DN (the follow-up update sets the rest). The same
+    objects come in the same order whatever ids they were given."""
+    # by DN within a depth, not by id: ids follow the order objects were provisioned in, which batches change
     objs = sorted(objs, key=lambda o: (_ORDER.get((o.pending_export or {}).get("op", ""), 1), o.dn.count(","),
-                                       o.id))  # fmt: skip
+                                       o.dn_norm, o.id))  # fmt: skip
     adds = {o.id: o for o in objs if (o.pending_export or {}).get("op") == "add"}
     if not adds:
         return objs
@@ -72,11 +74,19 @@ def dependency_order(objs: list[CSObject]) -> list[CSObject]:
                 continue
             state[node] = 1
             stack.append((node, True))
-            for dep in reversed((adds[node].pending_export or {}).get("deps") or []):
-                if dep in adds and not state.get(dep):
+            deps = [d for d in (adds[node].pending_export or {}).get("deps") or () if d in adds]
+            if len(deps) > 1:
+                deps.sort(key=lambda d: (adds[d].dn_norm, d))
+            for dep in reversed(deps):
+                if not state.get(dep):
                     stack.append((dep, False))
     rest = [o for o in objs if o.id not in adds]
     return ordered + rest
+
+
+def _name_order(value: Any) -> tuple[str, str]:
+    text = str(value)
+    return text.casefold(), text
 
 
 _SENT = ExportChange("update", "", "")  # stands for a change whose result is recorded (its details dropped)
@@ -155,7 +165,9 @@ class ExportStage:
                     defer.setdefault(attr, []).append(i)  # created later in this export: set it then
                     continue
                 values.append(v)
-            out[attr] = values
+            # in the order of the names, not of the objects' ids (which depend on the order they were
+            # provisioned in): a rewritten file or a plan diff lists a group's members the same way each time
+            out[attr] = sorted(values, key=_name_order)
         return out
 
     # ----------------------------------------------------------- sending
