@@ -167,7 +167,7 @@ class ExportStage:
                 values.append(v)
             # in the order of the names, not of the objects' ids (which depend on the order they were
             # provisioned in): a rewritten file or a plan diff lists a group's members the same way each time
-            out[attr] = sorted(values, key=_name_order)
+            out[attr] = sorted(values, key=_name_order) if len(values) > 1 else values
         return out
 
     # ----------------------------------------------------------- sending
