@@ -127,35 +127,39 @@ class Staging:
         adding = never_exported(cs)
         # initial_only flows are computed too: an initial value the system never kept is sent again
         desired = self._desired(rules, mv, attrs, True, ref_map)
-        write_only = self.ctx.capabilities(cs.connector).write_only
         target_refs = self.ctx.ref_attrs(cs.connector)
-        memory = {} if self.ctx.mutation == "ignore-export-memory" else (cs.export_memory or {})
-        pe: dict[str, Any] = {"attrs": {}, "refs": {}, "acause": {}, "arule": {}, "mv": mv.id}
         if adding:
+            own = cs.link_rule
             cause = "missing" if cs.connector in (mv.retry or ()) else "provision"
-            pe.update(op="add", rule=cs.link_rule, cause=cause)
+            values: dict[str, Any] = {}
+            refs: dict[str, list[int]] = {}
+            arule: dict[str, Any] = {}
             deps: set[int] = set()
             for name, (value, rule, flow, _) in desired.items():
                 if isinstance(value, RefIds):
                     deps.update(value)
                     if name in target_refs:
                         if value:
-                            pe["refs"][name] = list(value)
+                            refs[name] = list(value)
                         continue
                     value = self._ref_values(value)
                 stored = value if type(value) is str else to_stored(value)  # text, mostly: stored as it is
                 if stored is not None:
-                    pe["attrs"][name] = stored
-                if rule != cs.link_rule:  # its own rule's flow to an attribute goes without saying
-                    pe["arule"][name] = [rule, flow]
+                    values[name] = stored
+                if rule != own:  # its own rule's flow to an attribute goes without saying
+                    arule[name] = [rule, flow]
             # an add's attributes share its cause and mostly come from its own rule: a first sync stages
-            # one add per object, and these two maps were a quarter of each
-            del pe["acause"]
-            if not pe["arule"]:
-                del pe["arule"]
+            # one add per object, and an ``acause`` map and an empty ``arule`` were a quarter of each
+            add: dict[str, Any] = {"attrs": values, "refs": refs}
+            if arule:
+                add["arule"] = arule
+            add.update(mv=mv.id, op="add", rule=own, cause=cause)
             if deps:
-                pe["deps"] = sorted(deps)  # export order: what this object references goes first
-            return pe
+                add["deps"] = sorted(deps)  # export order: what this object references goes first
+            return add
+        write_only = self.ctx.capabilities(cs.connector).write_only
+        memory = {} if self.ctx.mutation == "ignore-export-memory" else (cs.export_memory or {})
+        pe: dict[str, Any] = {"attrs": {}, "refs": {}, "acause": {}, "arule": {}, "mv": mv.id}
         held: dict[str, list[int]] = {}
         for a, d in imported_refs.get(cs.id, ()):  # type: ignore[arg-type]
             held.setdefault(a, []).append(d)
