@@ -8,14 +8,18 @@ import sqlite3
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.engine.objects import CSObject, MVObject
 from reconciler.errors import StateLockedError, StateVersionError
 from reconciler.store import SqliteStore
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
+from reconciler.store.sqlite_mv import id_runs
 
 HOLD = """
 import sys, time
@@ -178,4 +182,20 @@ def test_an_object_reads_back_as_it_was_written(tmp_path: Path, shape: str) -> N
     store.save_cs([obj], new=True)
     store.commit()
     assert store.cs_by_ids([obj.id]) == {obj.id: obj}  # type: ignore[dict-item]
+    store.close()
+
+
+@given(st.sets(st.integers(min_value=1, max_value=60)))
+def test_id_runs_cover_exactly_the_ids(ids: set[int]) -> None:
+    runs = id_runs(ids)
+    assert [i for first, last in runs for i in range(first, last + 1)] == sorted(ids)
+    assert all(later[0] > earlier[1] + 1 for earlier, later in pairwise(runs))  # neither touch nor overlap
+
+
+def test_clearing_marks_clears_those_objects_only(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.save_mv([MVObject("person", id=i, dirty=True) for i in range(1, 11)], new=True)
+    store.clear_mv_marks([2, 3, 4, 7, 9])
+    store.commit()
+    assert store.dirty_mv_ids() == [1, 5, 6, 8, 10]
     store.close()
