@@ -121,5 +121,36 @@ def chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield buf
 
 
+def id_runs(ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive ids, in order."""
+    runs: list[tuple[int, int]] = []
+    first = last = None
+    for i in sorted(set(ids)):
+        if last is not None and i == last + 1:
+            last = i
+            continue
+        if first is not None:
+            runs.append((first, last))  # type: ignore[arg-type]
+        first = last = i
+    if first is not None:
+        runs.append((first, last))  # type: ignore[arg-type]
+    return runs
+
+
+SPAN = 64  # consecutive ids from which one range query reads them, rather than an IN list
+
+
+def spans(ids: Iterable[int]) -> tuple[list[tuple[int, int]], list[int]]:
+    """The runs of at least SPAN consecutive ids, (first, last), and the other ids."""
+    ranges: list[tuple[int, int]] = []
+    scattered: list[int] = []
+    for first, last in id_runs(ids):
+        if last - first + 1 >= SPAN:
+            ranges.append((first, last))
+        else:
+            scattered.extend(range(first, last + 1))
+    return ranges, scattered
+
+
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

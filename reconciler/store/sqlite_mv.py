@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reconciler.engine.objects import MVObject
-from reconciler.store.rows import MV_COLS, chunks, dumps, dumps_opt, mv_from_row
+from reconciler.store.rows import MV_COLS, chunks, dumps, dumps_opt, id_runs, mv_from_row, spans
 
 
 class MetaverseTables:
@@ -26,7 +26,12 @@ class MetaverseTables:
 
     def mv_by_ids(self, ids: Iterable[int]) -> dict[int, MVObject]:
         out: dict[int, MVObject] = {}
-        for chunk in chunks(set(ids)):
+        wanted = set(ids)
+        ranges, scattered = spans(wanted)
+        for first, last in ranges:  # a batch of a full sync: one range, read in order
+            for r in self.conn.execute(f"SELECT {MV_COLS} FROM mv WHERE id BETWEEN ? AND ?", (first, last)):
+                out[r[0]] = mv_from_row(r)
+        for chunk in chunks(scattered):
             q = f"SELECT {MV_COLS} FROM mv WHERE id IN ({','.join('?' * len(chunk))})"
             for r in self.conn.execute(q, chunk):
                 out[r[0]] = mv_from_row(r)
@@ -153,18 +158,3 @@ class MetaverseTables:
             return int(self.conn.execute("SELECT COUNT(*) FROM mv").fetchone()[0])
         return int(self.conn.execute("SELECT COUNT(*) FROM mv WHERE object_type=?", (mv_type,)).fetchone()[0])
 
-
-def id_runs(ids: Iterable[int]) -> list[tuple[int, int]]:
-    """(first, last) of each run of consecutive ids, in order."""
-    runs: list[tuple[int, int]] = []
-    first = last = None
-    for i in sorted(set(ids)):
-        if last is not None and i == last + 1:
-            last = i
-            continue
-        if first is not None:
-            runs.append((first, last))  # type: ignore[arg-type]
-        first = last = i
-    if first is not None:
-        runs.append((first, last))  # type: ignore[arg-type]
-    return runs

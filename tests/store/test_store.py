@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from reconciler.engine.objects import CSObject, MVObject
 from reconciler.errors import StateLockedError, StateVersionError
 from reconciler.store import SqliteStore
+from reconciler.store.rows import SPAN, id_runs, spans
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
-from reconciler.store.sqlite_mv import id_runs
 
 HOLD = """
 import sys, time
@@ -198,4 +198,21 @@ def test_clearing_marks_clears_those_objects_only(tmp_path: Path) -> None:
     store.clear_mv_marks([2, 3, 4, 7, 9])
     store.commit()
     assert store.dirty_mv_ids() == [1, 5, 6, 8, 10]
+    store.close()
+
+
+@given(st.sets(st.integers(min_value=1, max_value=3 * SPAN)))
+def test_spans_split_ids_into_long_runs_and_the_rest(ids: set[int]) -> None:
+    ranges, scattered = spans(ids)
+    assert sorted([i for first, last in ranges for i in range(first, last + 1)] + scattered) == sorted(ids)
+    assert all(last - first + 1 >= SPAN for first, last in ranges)
+
+
+def test_metaverse_objects_read_by_ids_in_runs_and_alone(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.save_mv([MVObject("person", id=i, attrs={"n": i}) for i in range(1, 3 * SPAN)], new=True)
+    wanted = [*range(5, 5 + SPAN + 10), 2 * SPAN + 3, 2 * SPAN + 7, 10**6]  # a long run, two alone, one missing
+    got = store.mv_by_ids(wanted)
+    assert sorted(got) == wanted[:-1]
+    assert all(mv.attrs == {"n": i} for i, mv in got.items())
     store.close()

@@ -149,8 +149,10 @@ class Outbound(Staging):
         phase B then finds the objects they are provisioned to, instead of waiting for the end of the
         round (a person's manager is often in a later batch). Their objects are stored at once, with the
         pending export phase A gives; their own batch skips phase A and completes it in phase B."""
+        # a round's batches come in id order: what this batch names at or below its own ids is settled
+        top = max(mvs, default=0)
         wanted = sorted({r for mv in mvs.values() for r in self._refs_in(mv)
-                         if r in this_round and r not in settled})  # fmt: skip
+                         if r > top and r in this_round and r not in settled})  # fmt: skip
         if not wanted:
             return set()
         batch_unsaved, batch_scoped = self._unsaved, self._scoped
