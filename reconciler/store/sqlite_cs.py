@@ -26,6 +26,7 @@ from reconciler.store.rows import (
     dumps,
     dumps_opt,
     loads,
+    spans,
 )
 
 
@@ -66,7 +67,11 @@ class ConnectorSpaceTables:
 
     def cs_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
         out: dict[int, CSObject] = {}
-        for chunk in chunks(set(ids)):
+        ranges, scattered = spans(ids)  # runs of ids by range (see rows.spans), the rest by IN lists
+        for first, last in ranges:
+            for o in self._select_cs("id BETWEEN ? AND ?", (first, last)):
+                out[o.id] = o  # type: ignore[index]
+        for chunk in chunks(scattered):
             for o in self._select_cs(f"id IN ({','.join('?' * len(chunk))})", chunk):
                 out[o.id] = o  # type: ignore[index]
         return out
@@ -380,7 +385,12 @@ class ConnectorSpaceTables:
     # ----------------------------------------------------------- references
     def refs_of(self, src_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
         out: dict[int, list[tuple[str, int]]] = {}
-        for chunk in chunks(set(src_ids)):
+        ranges, scattered = spans(src_ids)
+        for first, last in ranges:  # through cs_ref_src, in order
+            for src, attr, dst in self.conn.execute("SELECT src, attr, dst FROM cs_ref WHERE src BETWEEN ? AND ?",
+                                                    (first, last)):  # fmt: skip
+                out.setdefault(src, []).append((attr, dst))
+        for chunk in chunks(scattered):
             q = f"SELECT src, attr, dst FROM cs_ref WHERE src IN ({','.join('?' * len(chunk))})"
             for src, attr, dst in self.conn.execute(q, chunk):
                 out.setdefault(src, []).append((attr, dst))

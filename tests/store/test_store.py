@@ -216,3 +216,17 @@ def test_metaverse_objects_read_by_ids_in_runs_and_alone(tmp_path: Path) -> None
     assert sorted(got) == wanted[:-1]
     assert all(mv.attrs == {"n": i} for i, mv in got.items())
     store.close()
+
+
+def test_objects_and_references_read_by_ids_in_runs_and_alone(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    n = 3 * SPAN
+    store.save_cs([CSObject("hr", "person", f"e={i}", id=i, guid=f"g{i}", attrs={"n": str(i)}) for i in range(1, n)],
+                  new=True)  # fmt: skip
+    store.add_refs({i: [("manager", i + 1), ("member", 1)] for i in range(1, n - 1)})
+    wanted = [*range(5, 5 + SPAN + 10), 2 * SPAN + 3, 2 * SPAN + 7, 10**6]  # a long run, two alone, one missing
+    got = store.cs_by_ids(wanted)
+    assert sorted(got) == wanted[:-1] and all(o.attrs == {"n": str(i)} for i, o in got.items())
+    refs = store.refs_of(wanted)
+    assert refs == {i: [("manager", i + 1), ("member", 1)] for i in wanted[:-1]}
+    store.close()
