@@ -152,5 +152,15 @@ def spans(ids: Iterable[int]) -> tuple[list[tuple[int, int]], list[int]]:
     return ranges, scattered
 
 
+def rows_by_ids(conn: Any, select: str, column: str, ids: Iterable[int]) -> Iterator[Any]:
+    """The rows of ``select`` (no WHERE) whose ``column`` is one of ``ids``: runs of ids by range, in order
+    (every batch of a full sync), the rest by IN lists."""
+    ranges, scattered = spans(ids)
+    for first, last in ranges:
+        yield from conn.execute(f"{select} WHERE {column} BETWEEN ? AND ?", (first, last))
+    for chunk in chunks(scattered):
+        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
+
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

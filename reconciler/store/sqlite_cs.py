@@ -26,7 +26,7 @@ from reconciler.store.rows import (
     dumps,
     dumps_opt,
     loads,
-    spans,
+    rows_by_ids,
 )
 
 
@@ -66,15 +66,7 @@ class ConnectorSpaceTables:
         return [cs_from_row(r) for r in self.conn.execute(f"SELECT {CS_COLS} FROM {source} WHERE {where}", params)]
 
     def cs_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
-        out: dict[int, CSObject] = {}
-        ranges, scattered = spans(ids)  # runs of ids by range (see rows.spans), the rest by IN lists
-        for first, last in ranges:
-            for o in self._select_cs("id BETWEEN ? AND ?", (first, last)):
-                out[o.id] = o  # type: ignore[index]
-        for chunk in chunks(scattered):
-            for o in self._select_cs(f"id IN ({','.join('?' * len(chunk))})", chunk):
-                out[o.id] = o  # type: ignore[index]
-        return out
+        return {r[0]: cs_from_row(r) for r in rows_by_ids(self.conn, f"SELECT {CS_COLS} FROM cs", "id", ids)}
 
     def cs_by_anchors(self, connector: str, anchors: Iterable[str]) -> dict[str, CSObject]:
         out: dict[str, CSObject] = {}
@@ -385,15 +377,8 @@ class ConnectorSpaceTables:
     # ----------------------------------------------------------- references
     def refs_of(self, src_ids: Iterable[int]) -> dict[int, list[tuple[str, int]]]:
         out: dict[int, list[tuple[str, int]]] = {}
-        ranges, scattered = spans(src_ids)
-        for first, last in ranges:  # through cs_ref_src, in order
-            for src, attr, dst in self.conn.execute("SELECT src, attr, dst FROM cs_ref WHERE src BETWEEN ? AND ?",
-                                                    (first, last)):  # fmt: skip
-                out.setdefault(src, []).append((attr, dst))
-        for chunk in chunks(scattered):
-            q = f"SELECT src, attr, dst FROM cs_ref WHERE src IN ({','.join('?' * len(chunk))})"
-            for src, attr, dst in self.conn.execute(q, chunk):
-                out.setdefault(src, []).append((attr, dst))
+        for src, attr, dst in rows_by_ids(self.conn, "SELECT src, attr, dst FROM cs_ref", "src", src_ids):
+            out.setdefault(src, []).append((attr, dst))
         return out
 
     def set_refs(self, refs: dict[int, list[tuple[str, int]]]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reconciler.engine.objects import MVObject
-from reconciler.store.rows import MV_COLS, chunks, dumps, dumps_opt, id_runs, mv_from_row, spans
+from reconciler.store.rows import MV_COLS, chunks, dumps, dumps_opt, id_runs, mv_from_row, rows_by_ids
 
 
 class MetaverseTables:
@@ -25,17 +25,7 @@ class MetaverseTables:
         return list(range(start, start + n))
 
     def mv_by_ids(self, ids: Iterable[int]) -> dict[int, MVObject]:
-        out: dict[int, MVObject] = {}
-        wanted = set(ids)
-        ranges, scattered = spans(wanted)
-        for first, last in ranges:  # a batch of a full sync: one range, read in order
-            for r in self.conn.execute(f"SELECT {MV_COLS} FROM mv WHERE id BETWEEN ? AND ?", (first, last)):
-                out[r[0]] = mv_from_row(r)
-        for chunk in chunks(scattered):
-            q = f"SELECT {MV_COLS} FROM mv WHERE id IN ({','.join('?' * len(chunk))})"
-            for r in self.conn.execute(q, chunk):
-                out[r[0]] = mv_from_row(r)
-        return out
+        return {r[0]: mv_from_row(r) for r in rows_by_ids(self.conn, f"SELECT {MV_COLS} FROM mv", "id", ids)}
 
     def mv_guids(self, ids: Iterable[int]) -> dict[int, str]:
         """id -> GUID, without loading the objects."""
@@ -157,4 +147,3 @@ class MetaverseTables:
         if mv_type is None:
             return int(self.conn.execute("SELECT COUNT(*) FROM mv").fetchone()[0])
         return int(self.conn.execute("SELECT COUNT(*) FROM mv WHERE object_type=?", (mv_type,)).fetchone()[0])
-
