@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
@@ -165,10 +166,14 @@ class CsvConnector(FileConnector):
             rows.append(row if clean else [c if type(c) is str and sep not in c else format_cell(c, sep) for c in row])
         writer.writerows(rows)
 
+    @functools.cached_property
+    def _column_set(self) -> frozenset[str]:
+        return frozenset(self.config.columns or ())  # once, not per record of an export
+
     def check_attributes(self, attributes: Mapping[str, Any]) -> None:
         columns = self.config.columns
         if columns:
-            extra = sorted(set(attributes) - set(columns))
+            extra = sorted(attributes.keys() - self._column_set)
             if extra:
                 raise ObjectError(
                     f"{', '.join(extra)} not among the columns of {self.path.name}",

@@ -16,7 +16,6 @@ from reconciler.errors import ReconcilerError
 from reconciler.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
 from reconciler.playbook.model import Playbook
 
-
 _SKIP = object()  # Staging._evaluate: the flow gives no value
 
 
