@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -164,3 +165,12 @@ def rows_by_ids(conn: Any, select: str, column: str, ids: Iterable[int]) -> Iter
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def in_id_order(objs: Iterable[CSObject]) -> list[CSObject]:
+    """Objects in id (table) order: an export holds them in dependency order, and updates in table
+    order touch each page once instead of thrashing a cache smaller than the table."""
+    return sorted(objs, key=_ID)
+
+
+_ID = attrgetter("id")

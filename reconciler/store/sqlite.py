@@ -4,7 +4,8 @@ Writes open a transaction lazily; ``commit()`` ends it (a batch boundary) and
 moves the state version. Inside ``dry_run()`` the whole block is one
 transaction that ``commit()`` leaves open and the end rolls back, so plan and
 drift can run the real pipeline and write nothing. The tables' queries live in
-``sqlite_cs`` (connector spaces) and ``sqlite_mv`` (metaverse).
+``sqlite_cs`` (connector spaces), ``sqlite_export`` (their export side) and
+``sqlite_mv`` (metaverse).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from reconciler.store.lock import RunLock
 from reconciler.store.rows import dumps_opt, loads_opt, now
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.store.sqlite_cs import ConnectorSpaceTables
+from reconciler.store.sqlite_export import ExportTables
 from reconciler.store.sqlite_mv import MetaverseTables
 
 
-class SqliteStore(ConnectorSpaceTables, MetaverseTables, StateStore):
+class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStore):
     """The state in one SQLite file."""
 
     def __init__(self, path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from operator import attrgetter
 from typing import Any, ClassVar
 
 from reconciler.engine.objects import CSObject
@@ -25,7 +24,7 @@ from reconciler.store.rows import (
     cs_values,
     dumps,
     dumps_opt,
-    loads,
+    in_id_order,
     rows_by_ids,
 )
 
@@ -165,22 +164,6 @@ class ConnectorSpaceTables:
             [(i,) for i in ids],
         )
 
-    def cs_ref_views(self, ids: Iterable[int], keys: Sequence[str]
-                     ) -> Iterator[tuple[int, str, str | None, int, str | None, dict[str, Any]]]:  # fmt: skip
-        """(id, dn, anchor, kind, pending new DN, {key: value}) of objects: each key's value as imported,
-        else as pending export, else as exported and not yet confirmed (what a reference to the object
-        shows and sends)."""
-        cols = "".join(
-            f", COALESCE(NULLIF(json_extract(attrs, '$.\"{k}\"'), ''), "
-            f"NULLIF(json_extract(pending_export, '$.attrs.\"{k}\"'), ''), json_extract(export_memory, '$.\"{k}\".v'))"
-            for k in keys
-        )
-        for chunk in chunks(set(ids)):
-            q = (f"SELECT id, dn, anchor, kind, json_extract(pending_export, '$.new_dn'){cols} FROM cs "
-                 f"WHERE id IN ({','.join('?' * len(chunk))})")  # fmt: skip
-            for r in self.conn.execute(q, chunk):
-                yield r[0], r[1], r[2], r[3], r[4], {k: v for k, v in zip(keys, r[5:]) if v is not None}
-
     def cs_by_guid(self, guid: str) -> CSObject | None:
         found = self._select_cs("guid=?", [guid])
         return found[0] if found else None
@@ -286,78 +269,6 @@ class ConnectorSpaceTables:
             [(dumps_opt(o.pending_export), dumps_opt(o.pi_attrs), o.id) for o in objs],
         )
 
-    def save_cs_export_state(self, objs: Iterable[CSObject]) -> None:
-        """Objects whose export state (in flight or not) and anchor alone changed."""
-        self._w().executemany(
-            "UPDATE cs SET export_state=?, anchor=? WHERE id=?",
-            [(o.export_state, o.anchor, o.id) for o in _by_id(objs)],
-        )
-
-    def save_cs_exported(self, objs: Iterable[CSObject]) -> None:
-        """Objects an export changed: DN, anchor, pending export, export memory, state and error."""
-        self._w().executemany(
-            "UPDATE cs SET dn=?, dn_norm=?, anchor=?, pending_export=?, export_memory=?, export_state=?, "
-            "export_error=? WHERE id=?",
-            [(o.dn, o.dn_norm, o.anchor, dumps_opt(o.pending_export), dumps_opt(o.export_memory), o.export_state,
-              o.export_error, o.id) for o in _by_id(objs)],
-        )  # fmt: skip
-
-    def iter_cs_exports(self, connector: str, batch: int) -> Iterator[list[CSObject]]:
-        """A connector's objects with a pending export, in id order, a batch at a time, as an export reads
-        them: without attributes, and without what only a plan shows of the pending export (``acause``,
-        ``arule``). Written back only through the export's own writes below, never ``save_cs``."""
-        last = 0
-        q = ("SELECT id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
-             "export_state, mv_id, export_error FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
-             "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
-        while True:
-            rows = []
-            for (id_, conn, guid, object_type, dn, anchor, key_norm, kind, pe_text, memory, export_state, mv_id,
-                 export_error) in self.conn.execute(q, (connector, last, batch)):  # fmt: skip
-                pe = loads(pe_text)
-                pe.pop("acause", None)  # in Python, not SQL's json_remove: that parsed and wrote every add again
-                pe.pop("arule", None)
-                rows.append(CSObject(conn, object_type, dn, id_, guid, anchor, key_norm, kind, {}, None, None, None,
-                                     pe, None if memory is None else loads(memory), export_state, mv_id, None, None,
-                                     None, export_error))  # fmt: skip
-            if not rows:
-                return
-            last = rows[-1].id  # type: ignore[assignment]
-            yield rows
-
-    def iter_cs_planned(self, connector: str, batch: int
-                        ) -> Iterator[list[tuple[int, str, str, str, str | None, int | None, str, str]]]:  # fmt: skip
-        """(id, guid, object_type, dn, anchor, mv_id, pending export, attributes) of a connector's objects
-        with a pending export, in id order, a batch at a time; the last two as stored (JSON text): a plan
-        keeps the text of a change and decodes it only when the change's details are read."""
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT id, guid, object_type, dn, anchor, mv_id, pending_export, attrs FROM cs INDEXED BY "
-                "cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
-                (connector, last, batch),
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield rows
-
-    def save_cs_export_sent(self, objs: Iterable[CSObject]) -> None:
-        """Objects an export sent whose DN and anchor are as stored: pending export, export memory, state
-        and error (``save_cs_exported`` without the indexed DN and anchor columns)."""
-        self._w().executemany(
-            "UPDATE cs SET pending_export=?, export_memory=?, export_state=?, export_error=? WHERE id=?",
-            [(dumps_opt(o.pending_export), dumps_opt(o.export_memory), o.export_state, o.export_error, o.id)
-             for o in _by_id(objs)],
-        )  # fmt: skip
-
-    def save_cs_export_failed(self, objs: Iterable[CSObject]) -> None:
-        """Objects an export could not send: anchor, state and error (the pending export stays)."""
-        self._w().executemany(
-            "UPDATE cs SET anchor=?, export_state=?, export_error=? WHERE id=?",
-            [(o.anchor, o.export_state, o.export_error, o.id) for o in _by_id(objs)],
-        )
-
     def delete_cs(self, ids: Iterable[int]) -> None:
         c = self._w()
         rows = [(i,) for i in ids]
@@ -403,10 +314,10 @@ class ConnectorSpaceTables:
         c.executemany(
             "UPDATE cs SET attrs=?, hash=?, key_norm=?, export_memory=?, export_state=? WHERE id=?",
             [(dumps(o.attrs), o.hash, o.key_norm, dumps_opt(o.export_memory), o.export_state, o.id)
-             for o in _by_id(objs)],
+             for o in in_id_order(objs)],
         )
         c.executemany(
-            "UPDATE cs SET export_memory=? WHERE id=?", [(dumps_opt(o.export_memory), o.id) for o in _by_id(memory_only)]
+            "UPDATE cs SET export_memory=? WHERE id=?", [(dumps_opt(o.export_memory), o.id) for o in in_id_order(memory_only)]
         )
 
     def referrers(self, dst_ids: Iterable[int]) -> set[int]:
@@ -492,13 +403,6 @@ class ConnectorSpaceTables:
             out.update(r[0] for r in self.conn.execute(q, [connector, *chunk]))
         return out
 
-    def count_pending_deletes(self, connector: str) -> int:
-        # instr first: most pending exports are no delete, and a substring test is cheaper than parsing
-        q = ("SELECT COUNT(*) FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
-             "AND instr(pending_export, 'delete') AND json_extract(pending_export, '$.op')='delete'")
-        return int(self.conn.execute(q, (connector,)).fetchone()[0])
-
-
 def _just_provisioned(o: CSObject) -> bool:
     """Only the columns of rows.CS_INSERT_PROVISIONED hold values."""
     return (o.anchor is None and o.key_norm is None and o.hash is None and o.pending_import is None
@@ -511,12 +415,3 @@ def _untouched(o: CSObject) -> bool:
     return (o.pending_export is None and o.export_memory is None and o.export_state is None and o.mv_id is None
             and o.link_kind is None and o.link_rule is None and o.import_error is None and o.export_error is None
             and o.sync_error is None and not o.resync)  # fmt: skip
-
-
-def _by_id(objs: Iterable[CSObject]) -> list[CSObject]:
-    """Objects in id (table) order: an export holds them in dependency order, and updates in table
-    order touch each page once instead of thrashing a cache smaller than the table."""
-    return sorted(objs, key=_ID)
-
-
-_ID = attrgetter("id")

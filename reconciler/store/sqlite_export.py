@@ -1,0 +1,114 @@
+"""The export side of the connector-space tables: pending exports read for an export or a plan, the
+results an export writes back, and what references to exported objects show."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from reconciler.engine.objects import CSObject
+from reconciler.store.rows import chunks, dumps_opt, in_id_order, loads
+
+
+class ExportTables:
+    """Export queries; the store class provides the connection and the transaction."""
+
+    conn: sqlite3.Connection
+
+    def _w(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def cs_ref_views(self, ids: Iterable[int], keys: Sequence[str]
+                     ) -> Iterator[tuple[int, str, str | None, int, str | None, dict[str, Any]]]:  # fmt: skip
+        """(id, dn, anchor, kind, pending new DN, {key: value}) of objects: each key's value as imported,
+        else as pending export, else as exported and not yet confirmed (what a reference to the object
+        shows and sends)."""
+        cols = "".join(
+            f", COALESCE(NULLIF(json_extract(attrs, '$.\"{k}\"'), ''), "
+            f"NULLIF(json_extract(pending_export, '$.attrs.\"{k}\"'), ''), json_extract(export_memory, '$.\"{k}\".v'))"
+            for k in keys
+        )
+        for chunk in chunks(set(ids)):
+            q = (f"SELECT id, dn, anchor, kind, json_extract(pending_export, '$.new_dn'){cols} FROM cs "
+                 f"WHERE id IN ({','.join('?' * len(chunk))})")  # fmt: skip
+            for r in self.conn.execute(q, chunk):
+                yield r[0], r[1], r[2], r[3], r[4], {k: v for k, v in zip(keys, r[5:]) if v is not None}
+
+    def save_cs_export_state(self, objs: Iterable[CSObject]) -> None:
+        """Objects whose export state (in flight or not) and anchor alone changed."""
+        self._w().executemany(
+            "UPDATE cs SET export_state=?, anchor=? WHERE id=?",
+            [(o.export_state, o.anchor, o.id) for o in in_id_order(objs)],
+        )
+
+    def save_cs_exported(self, objs: Iterable[CSObject]) -> None:
+        """Objects an export changed: DN, anchor, pending export, export memory, state and error."""
+        self._w().executemany(
+            "UPDATE cs SET dn=?, dn_norm=?, anchor=?, pending_export=?, export_memory=?, export_state=?, "
+            "export_error=? WHERE id=?",
+            [(o.dn, o.dn_norm, o.anchor, dumps_opt(o.pending_export), dumps_opt(o.export_memory), o.export_state,
+              o.export_error, o.id) for o in in_id_order(objs)],
+        )  # fmt: skip
+
+    def iter_cs_exports(self, connector: str, batch: int) -> Iterator[list[CSObject]]:
+        """A connector's objects with a pending export, in id order, a batch at a time, as an export reads
+        them: without attributes, and without what only a plan shows of the pending export (``acause``,
+        ``arule``). Written back only through the export's own writes below, never ``save_cs``."""
+        last = 0
+        q = ("SELECT id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
+             "export_state, mv_id, export_error FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
+             "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
+        while True:
+            rows = []
+            for (id_, conn, guid, object_type, dn, anchor, key_norm, kind, pe_text, memory, export_state, mv_id,
+                 export_error) in self.conn.execute(q, (connector, last, batch)):  # fmt: skip
+                pe = loads(pe_text)
+                pe.pop("acause", None)  # in Python, not SQL's json_remove: that parsed and wrote every add again
+                pe.pop("arule", None)
+                rows.append(CSObject(conn, object_type, dn, id_, guid, anchor, key_norm, kind, {}, None, None, None,
+                                     pe, None if memory is None else loads(memory), export_state, mv_id, None, None,
+                                     None, export_error))  # fmt: skip
+            if not rows:
+                return
+            last = rows[-1].id  # type: ignore[assignment]
+            yield rows
+
+    def iter_cs_planned(self, connector: str, batch: int
+                        ) -> Iterator[list[tuple[int, str, str, str, str | None, int | None, str, str]]]:  # fmt: skip
+        """(id, guid, object_type, dn, anchor, mv_id, pending export, attributes) of a connector's objects
+        with a pending export, in id order, a batch at a time; the last two as stored (JSON text): a plan
+        keeps the text of a change and decodes it only when the change's details are read."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, guid, object_type, dn, anchor, mv_id, pending_export, attrs FROM cs INDEXED BY "
+                "cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+                (connector, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
+    def save_cs_export_sent(self, objs: Iterable[CSObject]) -> None:
+        """Objects an export sent whose DN and anchor are as stored: pending export, export memory, state
+        and error (``save_cs_exported`` without the indexed DN and anchor columns)."""
+        self._w().executemany(
+            "UPDATE cs SET pending_export=?, export_memory=?, export_state=?, export_error=? WHERE id=?",
+            [(dumps_opt(o.pending_export), dumps_opt(o.export_memory), o.export_state, o.export_error, o.id)
+             for o in in_id_order(objs)],
+        )  # fmt: skip
+
+    def save_cs_export_failed(self, objs: Iterable[CSObject]) -> None:
+        """Objects an export could not send: anchor, state and error (the pending export stays)."""
+        self._w().executemany(
+            "UPDATE cs SET anchor=?, export_state=?, export_error=? WHERE id=?",
+            [(o.anchor, o.export_state, o.export_error, o.id) for o in in_id_order(objs)],
+        )
+
+    def count_pending_deletes(self, connector: str) -> int:
+        # instr first: most pending exports are no delete, and a substring test is cheaper than parsing
+        q = ("SELECT COUNT(*) FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
+             "AND instr(pending_export, 'delete') AND json_extract(pending_export, '$.op')='delete'")
+        return int(self.conn.execute(q, (connector,)).fetchone()[0])
