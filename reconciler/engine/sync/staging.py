@@ -16,8 +16,6 @@ from reconciler.errors import ReconcilerError
 from reconciler.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
 from reconciler.playbook.model import Playbook
 
-_SKIP = object()  # Staging._evaluate: the flow gives no value
-
 
 def never_exported(cs: CSObject) -> bool:
     return cs.export_state is None and cs.hash is None
@@ -89,23 +87,18 @@ class Staging:
                     out[target] = (RefIds(reference_ids(mv.attrs.get(flow.source), ref_map)),  # type: ignore[arg-type]
                                    rname, index, initial_only)  # fmt: skip
                     continue
-                value = self._evaluate(rule, flow, mv, attrs)
-                if value is not _SKIP:
-                    out[target] = (value, rname, index, initial_only)
+                try:
+                    value = flow.evaluate(attrs)
+                except ReconcilerError as exc:
+                    self.result.error(f"{mv.object_type} {mv.guid}", f"sync rule {rule.name!r}, flow to "
+                                      f"{target}: {exc.one_line()}", kind="sync-error")  # fmt: skip
+                    continue
+                if value is IGNORE_THIS_FLOW:
+                    continue
+                if value is AUTHORITATIVE_NULL:
+                    value = None
+                out[target] = (value, rname, index, initial_only)
         return out
-
-    def _evaluate(self, rule: CompiledRule, flow: Any, mv: MVObject, attrs: dict[str, Any]) -> Any:
-        """An expression flow's value; ``_SKIP`` when it gives none (an error, reported, or IgnoreThisFlow):
-        a rule of lower precedence may then give the attribute."""
-        try:
-            value = flow.evaluate(attrs)
-        except ReconcilerError as exc:
-            self.result.error(f"{mv.object_type} {mv.guid}", f"sync rule {rule.name!r}, flow to "
-                              f"{flow.target}: {exc.one_line()}", kind="sync-error")  # fmt: skip
-            return _SKIP
-        if value is IGNORE_THIS_FLOW:
-            return _SKIP
-        return None if value is AUTHORITATIVE_NULL else value
 
     def _flow_plan(self, rule: CompiledRule, only: frozenset[str] | None = None
                    ) -> list[tuple[int, Any, str, bool, bool, str | None]]:  # fmt: skip
@@ -131,11 +124,39 @@ class Staging:
 
     def _stage(self, cs: CSObject, mv: MVObject, rules: list[CompiledRule], attrs: dict[str, Any],
                ref_map: dict[int, int], imported_refs: dict[int, list[tuple[str, int]]]) -> dict[str, Any] | None:  # fmt: skip
-        if never_exported(cs):
-            return self._add(cs, mv, rules, attrs, ref_map)
+        adding = never_exported(cs)
         # initial_only flows are computed too: an initial value the system never kept is sent again
         desired = self._desired(rules, mv, attrs, True, ref_map)
         target_refs = self.ctx.ref_attrs(cs.connector)
+        if adding:
+            own = cs.link_rule
+            cause = "missing" if cs.connector in (mv.retry or ()) else "provision"
+            values: dict[str, Any] = {}
+            refs: dict[str, list[int]] = {}
+            arule: dict[str, Any] = {}
+            deps: set[int] = set()
+            for name, (value, rule, flow, _) in desired.items():
+                if isinstance(value, RefIds):
+                    deps.update(value)
+                    if name in target_refs:
+                        if value:
+                            refs[name] = list(value)
+                        continue
+                    value = self._ref_values(value)
+                stored = value if type(value) is str else to_stored(value)  # text, mostly: stored as it is
+                if stored is not None:
+                    values[name] = stored
+                if rule != own:  # its own rule's flow to an attribute goes without saying
+                    arule[name] = [rule, flow]
+            # an add's attributes share its cause and mostly come from its own rule: a first sync stages
+            # one add per object, and an ``acause`` map and an empty ``arule`` were a quarter of each
+            add: dict[str, Any] = {"attrs": values, "refs": refs}
+            if arule:
+                add["arule"] = arule
+            add.update(mv=mv.id, op="add", rule=own, cause=cause)
+            if deps:
+                add["deps"] = sorted(deps)  # export order: what this object references goes first
+            return add
         write_only = self.ctx.capabilities(cs.connector).write_only
         memory = {} if self.ctx.mutation == "ignore-export-memory" else (cs.export_memory or {})
         pe: dict[str, Any] = {"attrs": {}, "refs": {}, "acause": {}, "arule": {}, "mv": mv.id}
@@ -207,59 +228,11 @@ class Staging:
             pe["cause"] = "source"
         return pe
 
-    def _add(self, cs: CSObject, mv: MVObject, rules: list[CompiledRule], attrs: dict[str, Any],
-             ref_map: dict[int, int]) -> dict[str, Any]:  # fmt: skip
-        """The pending add of an object never exported: every flow of its rules by precedence (as
-        ``_desired`` gives them), made into the add in the same pass (a first sync stages one per object)."""
-        target_refs = self.ctx.ref_attrs(cs.connector)
-        own = cs.link_rule
-        cause = "missing" if cs.connector in (mv.retry or ()) else "provision"
-        values: dict[str, Any] = {}
-        refs: dict[str, list[int]] = {}
-        arule: dict[str, Any] = {}
-        deps: set[int] = set()
-        done: set[str] = set()  # targets a rule of higher precedence gave
-        for rule in rules:
-            rname = rule.name
-            for index, flow, target, _, ref_source, copy in self._flow_plan(rule):
-                if target in done:
-                    continue
-                if copy is not None:  # a plain copy: what flow.evaluate returns, without the calls
-                    value = attrs.get(copy)
-                elif ref_source:
-                    ids = reference_ids(mv.attrs.get(flow.source), ref_map)
-                    done.add(target)
-                    deps.update(ids)
-                    if target in target_refs:
-                        if ids:
-                            refs[target] = ids
-                        continue
-                    value = self._ref_values(ids)
-                else:
-                    value = self._evaluate(rule, flow, mv, attrs)
-                    if value is _SKIP:
-                        continue
-                done.add(target)
-                stored = value if type(value) is str else to_stored(value)  # text, mostly: stored as it is
-                if stored is not None:
-                    values[target] = stored
-                if rname != own:  # its own rule's flow to an attribute goes without saying
-                    arule[target] = [rname, index]
-        # an add's attributes share its cause and mostly come from its own rule: a first sync stages
-        # one add per object, and an ``acause`` map and an empty ``arule`` were a quarter of each
-        add: dict[str, Any] = {"attrs": values, "refs": refs}
-        if arule:
-            add["arule"] = arule
-        add.update(mv=mv.id, op="add", rule=own, cause=cause)
-        if deps:
-            add["deps"] = sorted(deps)  # export order: what this object references goes first
-        return add
-
     def _can_rename(self, connector: str) -> bool:
         """Objects are renamed where the connector can (LDAP, LDIF), never in CSV or JSON files."""
         return self.ctx.capabilities(connector).rename
 
-    def _ref_values(self, ids: list[int]) -> Any:
+    def _ref_values(self, ids: RefIds) -> Any:
         """References into an attribute the target does not declare as one: the targets' DNs."""
         objs = self.store.cs_by_ids([i for i in ids if i not in self._unsaved])
         objs.update((i, self._unsaved[i]) for i in ids if i in self._unsaved)
