@@ -41,7 +41,7 @@ class CompiledFlow:
     def evaluate(self, attrs: Mapping[str, Any]) -> Any:
         if self.expr is None:
             return attrs.get(self.source)  # type: ignore[arg-type]
-        return self.expr.evaluate(attrs)
+        return self.expr.plain(attrs)
 
 
 @dataclass
@@ -54,7 +54,7 @@ class CompiledJoin:
     def value(self, attrs: Mapping[str, Any]) -> Any:
         if self.expr is None:
             return attrs.get(self.cs)  # type: ignore[arg-type]
-        return self.expr.evaluate(attrs)
+        return self.expr.plain(attrs)
 
 
 @dataclass

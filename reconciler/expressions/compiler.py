@@ -409,7 +409,7 @@ class Expression:
     ``parameters`` the ``%…%`` parameters.
     """
 
-    __slots__ = ("_fn", "_needs_context", "attributes", "imported_attributes", "parameters", "text")
+    __slots__ = ("_fn", "_needs_context", "_run", "attributes", "imported_attributes", "parameters", "plain", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -426,6 +426,9 @@ class Expression:
         except ExpressionSyntaxError as exc:
             exc.expression = text
             raise
+        self._run = _runner(self._fn, text)
+        # evaluate(attrs) for the engine's flows, which pass nothing else: without the checks for a context
+        self.plain: Callable[[Mapping[str, Any]], Any] = self.evaluate if self._needs_context else self._run
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
@@ -444,19 +447,24 @@ class Expression:
         empty) or one of the sentinels; raises ``ExpressionEvalError``.
         """
         if params is None and imported is None and now is None and not self._needs_context:
-            ctx = _EMPTY_CONTEXT
-        else:
-            if now is not None:
-                now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-            ctx = Context(params, imported, now)
+            return self._run(attrs, _EMPTY_CONTEXT)
+        if now is not None:
+            now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+        return self._run(attrs, Context(params, imported, now))
+
+
+def _runner(fn: Fn, text: str) -> Callable[..., Any]:
+    """``fn`` as ``Expression.evaluate`` returns its value: errors translated, a list without NULLs."""
+
+    def run(attrs: Mapping[str, Any], ctx: Context = _EMPTY_CONTEXT) -> Any:
         try:
-            result = self._fn(attrs, ctx)
+            result = fn(attrs, ctx)
         except ReconcilerError:
             raise
         except RecursionError as exc:
-            raise ExpressionEvalError(f"expression too deeply nested: {self.text}") from exc
+            raise ExpressionEvalError(f"expression too deeply nested: {text}") from exc
         except Exception as exc:  # a defect in a function: never a traceback for the user
-            raise Bug(f"evaluating {self.text!r} failed: {type(exc).__name__}: {exc}") from exc
+            raise Bug(f"evaluating {text!r} failed: {type(exc).__name__}: {exc}") from exc
         if type(result) is list:
             result = [v for v in result if v is not None]
             if not result:
@@ -464,6 +472,8 @@ class Expression:
             if len(result) == 1 and isinstance(result[0], Sentinel):
                 return result[0]
         return result
+
+    return run
 
 
 @functools.lru_cache(maxsize=4096)

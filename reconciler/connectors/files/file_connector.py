@@ -182,7 +182,7 @@ class FileConnector(Connector, abc.ABC):
         if self._dn_expression is None:
             self._dn_expression = _compile(self.config.dn or "", self.name)
         try:
-            value = self._dn_expression.evaluate(attributes)
+            value = self._dn_expression.plain(attributes)
         except ReconcilerError as exc:
             raise ObjectError(f"the dn expression failed: {exc.one_line()}", connector=self.name) from exc
         if isinstance(value, list):

@@ -48,7 +48,7 @@ class Staging:
                 return f"{anchor}={desired[anchor]}"
         if rule.dn is None:
             raise ReconcilerError(f"sync rule {rule.name!r} provisions but has no `dn` expression")
-        value = rule.dn.evaluate(attrs)
+        value = rule.dn.plain(attrs)
         if isinstance(value, list):
             value = value[0] if len(value) == 1 else None
         if value is None or value == "":
