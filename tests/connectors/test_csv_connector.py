@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.connectors.base import AttributeChange, ExportChange
+from reconciler.connectors.files.csv_connector import _LINE, _lines
 from reconciler.errors import ConnectorError, UserError
 
 from .conftest import add, by_anchor, imported, open_file
@@ -299,3 +302,20 @@ def test_encoding_and_delimiter_options(tmp_path: Path) -> None:
         open_file(tmp_path, "csv", "p.csv", anchor=["id"], options_extra={"delimiter": ";"})
     with pytest.raises(UserError, match="unknown encoding"):
         open_file(tmp_path, "csv", "p.csv", anchor=["id"], options_extra={"encoding": "klingon"})
+
+
+@given(st.text(alphabet="ab,\"å\n", max_size=40))
+def test_lines_of_a_text_without_carriage_returns_are_cut_as_the_general_splitter_cuts_them(text: str) -> None:
+    # the fast path for \n-only files must hand the CSV reader exactly the lines the general one does
+    assert list(_lines(text)) == [m.group() for m in _LINE.finditer(text)]
+
+
+def test_a_file_with_windows_line_endings_reads_the_same_as_one_with_unix_endings(tmp_path: Path) -> None:
+    rows = 'id,name\n1,"Ann\nLee"\n2,Bob\n'
+    (tmp_path / "u.csv").write_bytes(rows.encode())
+    (tmp_path / "w.csv").write_bytes(rows.replace("\n", "\r\n").encode())
+    u = by_anchor(open_file(tmp_path, "csv", "u.csv", anchor=["id"]))
+    w = by_anchor(open_file(tmp_path, "csv", "w.csv", anchor=["id"]))
+    assert u["2"] == w["2"] == {"id": "2", "name": "Bob"}
+    # a quoted value keeps its own line ending
+    assert (u["1"]["name"], w["1"]["name"]) == ("Ann\nLee", "Ann\r\nLee")

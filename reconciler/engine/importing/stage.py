@@ -183,14 +183,17 @@ class ImportStage:
         # an anchor no stored object holds needs no lookup (an import into an empty space looks up none)
         anchors = [a for o in objs if (a := o.anchor) is not None and a in rows and a not in light]
         by_anchor = store.cs_by_anchors(self.name, anchors) if anchors else {}
-        need_dn = [normalize_dn(o.dn) for o in objs if o.dn and (o.anchor is None or (
-            o.anchor not in by_anchor and o.anchor not in light))]  # fmt: skip
+        # each object's normalized DN and key, worked out once for the lookups here and the matching below
+        norms = [normalize_dn(o.dn) if o.dn and (o.anchor is None or (
+            o.anchor not in by_anchor and o.anchor not in light)) else None for o in objs]  # fmt: skip
+        need_dn = [n for n in norms if n is not None]
         by_dn = store.cs_by_dns(self.name, need_dn) if need_dn else {}
         by_key: dict[str, CSObject] = {}
-        if self.key_attr:
-            keys = [k for o in objs if (o.anchor not in light or o.anchor is None) and
-                    (k := _key_of(o.attributes, self.key_attr)) is not None]  # fmt: skip
-            by_key = store.cs_by_keys(self.name, keys, placeholders=True)
+        key_attr = self.key_attr
+        keys = [_key_of(o.attributes, key_attr) if key_attr and (o.anchor is None or o.anchor not in light) else None
+                for o in objs]  # fmt: skip
+        if key_attr:
+            by_key = store.cs_by_keys(self.name, [k for k in keys if k is not None], placeholders=True)
         new: list[CSObject] = []
         new_ids: set[int] = set()  # objects created in this batch
         changed: dict[int, CSObject] = {}
@@ -198,7 +201,7 @@ class ImportStage:
         ref_pending = []
         confirmed_light: list[CSObject] = []
         memory_light: list[CSObject] = []
-        for obj in objs:
+        for i, obj in enumerate(objs):
             self.result.total += 1
             lc = light.get(obj.anchor) if light and obj.anchor is not None else None  # type: ignore[arg-type]
             if lc is not None:
@@ -222,7 +225,7 @@ class ImportStage:
                 continue
             if obj.anchor is not None:
                 self.seen_anchors.add(obj.anchor)
-            cs = self._match(obj, by_anchor, by_dn, by_key, changed, deleted_ids)
+            cs = self._match(obj, by_anchor, by_dn, by_key, changed, deleted_ids, norms[i], keys[i])
             if obj.change == "delete":
                 if cs is not None and cs.kind != PLACEHOLDER:
                     assert cs.id is not None
@@ -313,12 +316,15 @@ class ImportStage:
         by_key: dict[str, CSObject],
         changed: dict[int, CSObject],
         deleted_ids: list[int],
+        dn_norm: str | None,
+        key: str | None,
     ) -> CSObject | None:
+        """The stored object a record is: by anchor, else by DN, else a placeholder by key (``dn_norm`` and
+        ``key``: the record's normalized DN and key, as _batch worked them out)."""
         if obj.anchor is not None:
             cs = by_anchor.get(obj.anchor)
             if cs is not None:
                 return cs
-        dn_norm = normalize_dn(obj.dn) if obj.dn else None
         for cs in by_dn.get(dn_norm, []) if dn_norm else []:
             assert cs.id is not None
             if cs.id in self.seen or cs.kind == TRANSIENT:
@@ -341,10 +347,8 @@ class ImportStage:
             cs.dn = f"{cs.dn}#transient-{cs.guid}"
             changed[cs.id] = cs
             continue
-        if self.key_attr:
-            k = _key_of(obj.attributes, self.key_attr)
-            if k is not None and k in by_key and by_key[k].id not in self.seen:
-                return by_key.pop(k)
+        if key is not None and key in by_key and by_key[key].id not in self.seen:
+            return by_key.pop(key)
         return None
 
     def _update(self, cs: CSObject, obj: ImportedObject, attrs: dict[str, Any], digest: str,
