@@ -51,17 +51,24 @@ class ReferenceResolver:
         """cs_ref rows for every object in ``pending`` (its old rows are replaced)."""
         wanted: dict[tuple[str, str], set[str]] = {}
         todo: list[tuple[int, list[tuple[str, RefTarget, list[str], list[str]]]]] = []
+        maps: dict[tuple[str, str], dict[str, int]] = {}  # the targets' maps, found once a batch
         for obj, refs in pending:
             items = []
+            attrs = obj.attrs
             for attr, target in refs.items():
-                values = _values(obj.attrs.get(attr))
+                value = attrs.get(attr)
+                values = [value] if type(value) is str and value else _values(value)  # one text value, mostly
                 if not values:
                     continue
-                keys = [v.casefold() for v in values] if target.by == "key" else [lookup_key(target, v) for v in values]
-                known = self._map(target.connector, target.by)
+                by = target.by
+                keys = [v.casefold() for v in values] if by == "key" else [lookup_key(target, v) for v in values]
+                where = (target.connector, by)
+                known = maps.get(where)
+                if known is None:
+                    known = maps[where] = self._map(target.connector, by)
                 missing = [k for k in keys if k not in known]
                 if missing:
-                    wanted.setdefault((target.connector, target.by), set()).update(missing)
+                    wanted.setdefault(where, set()).update(missing)
                 items.append((attr, target, values, keys))
             todo.append((obj.id, items))  # type: ignore[arg-type]
         for (connector, by), wanted_keys in wanted.items():
@@ -71,7 +78,7 @@ class ReferenceResolver:
         for obj_id, items in todo:
             rows: list[tuple[str, int]] = []
             for attr, target, values, keys in items:
-                known = self._map(target.connector, target.by)
+                known = maps[(target.connector, target.by)]
                 for v, k in zip(values, keys):
                     dst = known.get(k)
                     if dst is None:
