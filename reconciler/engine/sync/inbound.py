@@ -31,6 +31,7 @@ from reconciler.engine.objects import (
     PROVISION,
     CSObject,
     MVObject,
+    new_guid,
 )
 from reconciler.engine.runs import COMPLETED_SYNC_ERRORS, RunResult
 from reconciler.engine.sync.join import JoinIndex, exact_match, join_candidates
@@ -182,8 +183,7 @@ class Inbound:
                     return None
         for rule in rules:
             if rule.rule.project:
-                mv = MVObject(object_type=rule.rule.mv_type, dirty=True)
-                mv.id = self.store.new_mv_ids(1)[0]
+                mv = MVObject(rule.rule.mv_type, self.store.new_mv_ids(1)[0], new_guid(), {}, {}, True)
                 new_mv.append(mv)
                 cs.mv_id = mv.id
                 cs.link_kind, cs.link_rule = PROJECT, rule.name
@@ -337,9 +337,9 @@ class Inbound:
             if mv is None:
                 continue
             self.done_mv.add(mv_id)
-            links = [cs for cs in linked.get(mv_id, []) if cs.kind == NORMAL]
+            links = [cs for cs in linked.get(mv_id, ()) if cs.kind == NORMAL]
             old_entries = self.index.entries_for(mv)
-            if not any(cs.link_kind in INBOUND_LINKS for cs in links):
+            if not any([cs.link_kind in INBOUND_LINKS for cs in links]):
                 links = [cs for cs in store.cs_by_mv([mv_id]).get(mv_id, []) if cs.kind == NORMAL]
                 self._delete_mv(mv, links)
                 self.index.remove(mv_id, old_entries)
@@ -347,8 +347,9 @@ class Inbound:
                 continue
             attrs, contrib = compute_attributes(self.ctx, mv, links, refs, ref_mv, errors)
             was = mv.dirty
-            if attrs != mv.attrs or contrib != mv.contrib or was or force_outbound or self.full:
-                mv.dirty = attrs != mv.attrs or bool(was) or force_outbound or self.full
+            moved = attrs != mv.attrs
+            if moved or contrib != mv.contrib or was or force_outbound or self.full:
+                mv.dirty = moved or bool(was) or force_outbound or self.full
                 mv.attrs, mv.contrib = attrs, contrib
                 changed_mv.append(mv)
                 self.index.update(mv, old_entries)

@@ -35,6 +35,7 @@ from reconciler.engine.objects import (
     PROVISION,
     CSObject,
     MVObject,
+    new_guid,
     normalize_dn,
 )
 from reconciler.engine.rules import CompiledRule
@@ -248,17 +249,21 @@ class Outbound(Staging):
             attrs = self._expr_attrs(mv)
             links = linked.get(mv_id, [])
             for (connector, cs_type), rules in self._groups(mv).items():
-                mine = [c for c in links if c.connector == connector and c.kind == NORMAL]
-                existing = next((c for c in mine if c.object_type == cs_type), None) or (
-                    mine[0] if mine else None)
+                existing = None
+                if links:  # a first sync provisions: nothing is linked yet
+                    mine = [c for c in links if c.connector == connector and c.kind == NORMAL]
+                    existing = next((c for c in mine if c.object_type == cs_type), None) or (
+                        mine[0] if mine else None)
                 try:
                     scoped = scoped_by[(mv_id, connector, cs_type)] = self._scope(rules, attrs, mv)
                 except ReconcilerError as exc:
                     self.result.error(mv.guid, exc.one_line(), kind="sync-error")
                     continue
                 if existing is None:
-                    prov = next((r for r in scoped if r.rule.provision), None)
-                    if prov is None:
+                    for prov in scoped:
+                        if prov.rule.provision:
+                            break
+                    else:
                         continue
                     try:
                         dn = self._dn(prov, mv, attrs)
@@ -273,13 +278,13 @@ class Outbound(Staging):
                                     keep_link=True)  # fmt: skip
         fresh: dict[int, list[CSObject]] = {}
         for connector, items in wants.items():
-            held = store.cs_by_dns(connector, [normalize_dn(dn) for _, _, dn in items])
+            keys = [normalize_dn(dn) for _, _, dn in items]
+            held = store.cs_by_dns(connector, keys)
             for o in (unstored or {}).values():
                 if o.connector == connector:
                     held.setdefault(o.dn_norm, []).append(o)
             taken: set[str] = set()
-            for mv, rule, dn in items:
-                key = normalize_dn(dn)
+            for (mv, rule, dn), key in zip(items, keys):
                 if key in taken:
                     self._error(mv, connector, f"two metaverse objects provision onto the DN {dn}")
                     continue
@@ -302,15 +307,16 @@ class Outbound(Staging):
                     self._error(mv, connector, problem)
                     continue
                 if target is None:
-                    target = CSObject(connector=connector, object_type=rule.rule.cs_type, dn=dn)
-                    target.id = store.new_cs_ids(1)[0]
+                    target = CSObject(connector, rule.rule.cs_type, dn, store.new_cs_ids(1)[0], new_guid(), None, None,
+                                      NORMAL, {}, None, None, None, {"op": "add", "rule": rule.name}, None, None,
+                                      mv.id, PROVISION, rule.name)  # fmt: skip
                     fresh.setdefault(mv.id, []).append(target)  # type: ignore[arg-type]
                 else:
                     changed.append(target)
                     linked.setdefault(mv.id, []).append(target)  # type: ignore[arg-type]
-                target.kind, target.object_type, target.dn = NORMAL, rule.rule.cs_type, dn
-                target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
-                target.pending_export = {"op": "add", "rule": rule.name}
+                    target.kind, target.object_type, target.dn = NORMAL, rule.rule.cs_type, dn
+                    target.mv_id, target.link_kind, target.link_rule = mv.id, PROVISION, rule.name
+                    target.pending_export = {"op": "add", "rule": rule.name}
                 provisioned.add(mv.id)  # type: ignore[arg-type]
                 self.result.added += 1
         if changed:
