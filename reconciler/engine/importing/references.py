@@ -31,6 +31,7 @@ class ReferenceResolver:
         self.new_placeholders: list[CSObject] = []
         # (connector, by) -> lookup key -> cs id, for this batch (one map per target: no tuple per value)
         self.known: dict[tuple[str, str], dict[str, int]] = {}
+        self._own: dict[str, tuple[dict[str, int], dict[str, int], dict[str, int]]] = {}  # remember's maps
 
     def _map(self, connector: str, by: str) -> dict[str, int]:
         found = self.known.get((connector, by))
@@ -38,14 +39,24 @@ class ReferenceResolver:
             found = self.known[(connector, by)] = {}
         return found
 
+    def forget(self) -> None:
+        """The batch is stored: later batches find its objects in the store."""
+        self.known.clear()
+        self._own.clear()
+
     def remember(self, obj: CSObject) -> None:
         """An object of this batch is a possible target for references in the same batch."""
         assert obj.id is not None
-        self._map(obj.connector, "dn")[obj.dn_norm] = obj.id
+        c = obj.connector
+        maps = self._own.get(c)
+        if maps is None:
+            maps = self._own[c] = (self._map(c, "dn"), self._map(c, "anchor"), self._map(c, "key"))
+        by_dn, by_anchor, by_key = maps
+        by_dn[obj.dn_norm] = obj.id
         if obj.anchor is not None:
-            self._map(obj.connector, "anchor")[obj.anchor] = obj.id
+            by_anchor[obj.anchor] = obj.id
         if obj.key_norm is not None:
-            self._map(obj.connector, "key")[obj.key_norm] = obj.id
+            by_key[obj.key_norm] = obj.id
 
     def resolve(self, pending: list[tuple[CSObject, dict[str, RefTarget]]]) -> dict[int, list[tuple[str, int]]]:
         """cs_ref rows for every object in ``pending`` (its old rows are replaced)."""

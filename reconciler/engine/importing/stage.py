@@ -304,7 +304,7 @@ class ImportStage:
             self.dirty_mv = set()
         store.commit()
         # what later batches name is in the store now: a run-long map would hold every object
-        self.resolver.known.clear()
+        self.resolver.forget()
         self.ctx.report(f"import {self.name}", self.result.total, None)
         self.ctx.crash.boundary("import")
 
