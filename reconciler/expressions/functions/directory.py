@@ -131,7 +131,7 @@ def _escape_each(value: str) -> str:
 @function("EscapeDNComponent", "str", group="Directory")
 def escape_dn_component(value: str) -> str:
     """Escape the value of one ``type=value`` component (the whole string when it has no ``=``)."""
-    match = _TYPED.match(value)
+    match = _TYPED.match(value) if "=" in value else None  # a name without "=" (most) is one value
     if match:
         return f"{match.group(1)}={escape_dn_value(match.group(2))}"
     return escape_dn_value(value)
