@@ -31,6 +31,7 @@ from reconciler.engine.objects import (
     TRANSIENT,
     UNCONFIRMED,
     CSObject,
+    new_guid,
     normalize_dn,
 )
 from reconciler.engine.runs import COMPLETED_IMPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
@@ -201,8 +202,8 @@ class ImportStage:
         ref_pending = []
         confirmed_light: list[CSObject] = []
         memory_light: list[CSObject] = []
+        self.result.total += len(objs)
         for i, obj in enumerate(objs):
-            self.result.total += 1
             lc = light.get(obj.anchor) if light and obj.anchor is not None else None  # type: ignore[arg-type]
             if lc is not None:
                 # what the full path below does with this object, without loading it (confirm.py)
@@ -238,15 +239,12 @@ class ImportStage:
             digest = getattr(obj, "content_hash", None) or content_hash(obj, attrs)
             key_norm = _key_of(attrs, self.key_attr) if self.key_attr else None
             if cs is None:
-                cs = CSObject(
-                    connector=self.name, object_type=obj.object_type, dn=obj.dn, anchor=obj.anchor,
-                    key_norm=key_norm, attrs=attrs, hash=digest, pending_import="add",
-                    pi_attrs=sorted(attrs) if self.tracks_changes else None,
-                )  # fmt: skip
-                cs.id = store.new_cs_ids(1)[0]
-                self.seen.add(cs.id)
+                cid = store.new_cs_ids(1)[0]
+                cs = CSObject(self.name, obj.object_type, obj.dn, cid, new_guid(), obj.anchor, key_norm, NORMAL, attrs,
+                              digest, "add", sorted(attrs) if self.tracks_changes else None)  # fmt: skip
+                self.seen.add(cid)
                 new.append(cs)
-                new_ids.add(cs.id)
+                new_ids.add(cid)
                 self.result.added += 1
                 ref_pending.append(cs)
             else:
