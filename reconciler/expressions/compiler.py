@@ -409,7 +409,7 @@ class Expression:
     ``parameters`` the ``%…%`` parameters.
     """
 
-    __slots__ = ("_fn", "_needs_context", "_run", "attributes", "imported_attributes", "parameters", "plain", "text")
+    __slots__ = ("_needs_context", "_run", "attributes", "imported_attributes", "parameters", "plain", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -422,11 +422,11 @@ class Expression:
         self.parameters: frozenset[str] = frozenset(params)
         self.imported_attributes: frozenset[str] = frozenset(imported)
         try:
-            self._fn = compile_node(tree)
+            fn = compile_node(tree)
         except ExpressionSyntaxError as exc:
             exc.expression = text
             raise
-        self._run = _runner(self._fn, text)
+        self._run = _runner(fn, text)
         # evaluate(attrs) for the engine's flows, which pass nothing else: without the checks for a context
         self.plain: Callable[[Mapping[str, Any]], Any] = self.evaluate if self._needs_context else self._run
 

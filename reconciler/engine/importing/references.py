@@ -67,8 +67,7 @@ class ReferenceResolver:
             items = []
             attrs = obj.attrs
             for attr, target in refs.items():
-                value = attrs.get(attr)
-                values = [value] if type(value) is str and value else _values(value)  # one text value, mostly
+                values = _values(attrs.get(attr))
                 if not values:
                     continue
                 by = target.by
@@ -137,6 +136,8 @@ class ReferenceResolver:
 
 
 def _values(value: Any) -> list[str]:
+    if type(value) is str:  # one text value, mostly
+        return [value] if value else []
     if value is None or value == "":
         return []
     if isinstance(value, list):
