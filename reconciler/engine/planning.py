@@ -117,7 +117,8 @@ def ref_targets(store: Any, refdefs: dict[str, Any], ids: set[int]) -> dict[int,
     """Reference targets by id, reading only the columns (and JSON members) shown or sent: a group with
     thousands of members must not load thousands of whole objects."""
     keys = sorted({rd.key for rd in refdefs.values() if rd.by == "key" and rd.key})
-    return {row[0]: RefTargetView(*row[1:]) for row in store.cs_ref_views(ids, keys)}
+    return {i: RefTargetView(dn, anchor, kind, new_dn, values)
+            for i, dn, anchor, kind, new_dn, values in store.cs_ref_views(ids, keys)}  # fmt: skip
 
 
 def _ref_display(refdefs: dict[str, Any], attr: str, t: RefTargetView | None) -> Any:
@@ -174,20 +175,27 @@ def _deltas(ctx: Context, attrs: dict[str, Any], before: dict[str, Any] | None, 
     """A change's attribute deltas, by name: what ``LazyChange`` builds when they are first read."""
     labels = _flow_labels(ctx)
     own_rule = ctx.rules.outbound_rule(own) if own is not None else None
-    unnamed = own_rule.flow_index if own_rule is not None else {}
-    items = [(name, None if before is None else before.get(name), after) for name, after in attrs.items()]
-    items += [(name, was, now) for name, (was, now) in refs.items()]
+    unnamed = own_rule.flow_labels if own_rule is not None else {}  # the own rule's flows (see staging)
+    if before is None:
+        items = [(name, None, after) for name, after in attrs.items()]
+    else:
+        items = [(name, before.get(name), after) for name, after in attrs.items()]
+    if refs:
+        items += [(name, was, now) for name, (was, now) in refs.items()]
+    items.sort(key=_by_name)
     out: list[AttributeDelta] = []
-    for name, was, now in sorted(items, key=lambda x: x[0].lower()):
-        given = arule.get(name, unnamed.get(name))  # unnamed: the own rule's flow to it (see staging)
+    for name, was, now in items:
+        given = arule.get(name)
         rule: str | None
         flow: Any
-        if isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)
-            rule, flow = own, given
+        if given is None:
+            rule, flow = (own, unnamed[name]) if name in unnamed else (None, None)
+        elif isinstance(given, int):  # the flow's index in the change's own rule (see engine.sync.outbound)
+            rule, flow = own, labels.get((own, given))  # type: ignore[arg-type]
         else:
             rule, flow = (given or [None, None])[:2]
-        if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
-            flow = labels.get((rule, flow))  # type: ignore[arg-type]
+            if isinstance(flow, int):  # the flow's index in its rule (see engine.sync.outbound)
+                flow = labels.get((rule, flow))  # type: ignore[arg-type]
         multi = isinstance(now, list) or isinstance(was, list)
         # positional: a plan of 100,000 adds makes a million of these
         delta = AttributeDelta(name, was, now, None, None, multi, bool(sens) and (rule, flow) in sens,
@@ -198,6 +206,10 @@ def _deltas(ctx: Context, attrs: dict[str, Any], before: dict[str, Any] | None, 
             delta.removed = [v for v in old if v not in new] if new else old
         out.append(delta)
     return out
+
+
+def _by_name(item: tuple[str, Any, Any]) -> str:
+    return item[0].lower()
 
 
 def unmanaged(ctx: Context) -> list[UnmanagedObject]:

@@ -85,6 +85,11 @@ class CompiledRule:
             out.setdefault(flow.target, index)
         return out
 
+    @functools.cached_property
+    def flow_labels(self) -> dict[str, str]:
+        """Target -> label of the rule's flow to it (what a plan names the flow an add leaves unnamed)."""
+        return {target: self.flows[index].label for target, index in self.flow_index.items()}
+
 
 @dataclass
 class CompiledRules:

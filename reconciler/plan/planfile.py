@@ -24,7 +24,7 @@ import orjson
 
 from reconciler import __version__
 from reconciler.errors import Bug, PlanError
-from reconciler.plan.digest import PLAIN, change_digest, compact, jsonable, plan_checksum
+from reconciler.plan.digest import PLAIN, change_digest, compact, compact_change, jsonable, plan_checksum
 from reconciler.plan.model import (
     AttributeDelta,
     ImportSummary,
@@ -361,16 +361,20 @@ def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
 
-            def put(text: str) -> None:
+            def put(data: bytes) -> None:
                 # a newline after each piece: whitespace to JSON, left out of the checksum (JSON text never
                 # holds a raw newline), and one change per line lets read_plan take the file a line at a time
-                data = text.encode("utf-8")
                 hasher.update(data)
-                fh.write(data + b"\n")
+                fh.write(data)
+                fh.write(b"\n")
 
-            put(head)
+            put(head.encode("utf-8"))
             for i, doc in enumerate(plan.change_documents()):
-                put("," + compact(doc) if i else compact(doc))
+                line = compact_change(doc)
+                if i:
+                    hasher.update(b",")
+                    fh.write(b",")
+                put(line)
             data = tail[:-1].encode("utf-8")
             hasher.update(data + b"}")  # the body ends with the brace that now follows the checksum
             fh.write(data + f',"checksum":"{hasher.hexdigest()}"}}\n'.encode())

@@ -7,7 +7,7 @@ import json as _json
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.plan.digest import compact
+from reconciler.plan.digest import compact, compact_change
 from reconciler.plan.drift import DriftReport
 from reconciler.plan.planfile import Plan
 
@@ -40,7 +40,9 @@ def plan_pieces(plan: Plan, per: int = 1000) -> Iterator[str]:
     yield '  "changes": [' + ("\n" if plan.changes else "")
     shown: list[str] = []
     for i, doc in enumerate(plan.change_documents()):
-        hasher.update(("," + compact(doc) if i else compact(doc)).encode("utf-8"))
+        if i:
+            hasher.update(b",")
+        hasher.update(compact_change(doc))
         shown.append("    " + _json.dumps(doc, ensure_ascii=False))
         if len(shown) == per:
             yield ",\n".join(shown) + ("" if i + 1 == len(plan.changes) else ",\n")
