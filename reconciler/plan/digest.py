@@ -26,6 +26,8 @@ def jsonable(value: Any) -> Any:
     """A value as plain JSON: bytes become {"base64": …}, datetimes ISO-8601 UTC, sets sorted lists."""
     if type(value) in PLAIN or isinstance(value, bool | int | float | str):
         return value
+    if type(value) is list:  # a multi-valued attribute's text values, mostly: before the other checks
+        return [v if type(v) is str else jsonable(v) for v in value]
     if isinstance(value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, dt.datetime):
