@@ -2,16 +2,18 @@
 
     python bench/calls.py STAGE [--n 100000] [--data DIR] FUNCTION [FUNCTION ...]
 
-STAGE is ``import`` (both HR files into an empty state), ``sync`` (the full synchronization of that) or
-``export`` (the first export of that, with its confirming imports); the stages before it run first,
-untimed. FUNCTION is ``module:Qualified.name``, e.g. ``reconciler.engine.sync.staging:Staging._stage``
+STAGE is ``import`` (both HR files into an empty state), ``sync`` (the full synchronization of that),
+``export`` (the first export of that, with its confirming imports) or ``plan`` (the plan of that first
+export written to a file, as ``plan --out`` writes it: its changes read, their deltas built, digested and
+written); the stages before it run first, untimed (``plan`` follows ``sync``). FUNCTION is ``module:Qualified.name``, e.g. ``reconciler.engine.sync.staging:Staging._stage``
 or ``reconciler.store.sqlite:SqliteStore.commit``.
 
 Each function is wrapped to add up its own wall time and calls. Unlike a sampling profiler this gives
 what one call costs, so two versions of a function compare by microseconds per call, where a change
 smaller than the run-to-run noise of ``bench/compare.py`` still shows. The wrapper costs about half a
 microsecond a call: wrap the functions in question, not the innermost ones. A function another module
-imported by name (``from m import f``) is called there unwrapped: wrap a method, or the caller.
+imported by name (``from m import f``) is called there unwrapped: wrap a method, or the caller. A
+generator function's figure is only the making of its generator.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ("import", "sync", "export")
+STAGES = ("import", "sync", "export", "plan")
+BEFORE = {"import": (), "sync": ("import",), "export": ("import", "sync"), "plan": ("import", "sync")}
 
 
 def resolve(spec: str) -> tuple[Any, str]:
@@ -83,8 +86,9 @@ def run(stage: str, work: Path, specs: list[str]) -> tuple[float, dict[str, floa
                 "sync": lambda: engine.synchronize_all(True),
                 "export": lambda: (engine.export_all(), engine.import_connector("directory", None),
                                    engine.import_connector("directory_groups", None)),
+                "plan": lambda: write_plan(playbook, engine, work / "plan.json"),
             }  # fmt: skip
-            for name in STAGES[: STAGES.index(stage)]:
+            for name in BEFORE[stage]:
                 steps[name]()
             for (owner, attr), spec in zip(targets, specs):
                 setattr(owner, attr, timed(getattr(owner, attr), spec.partition(":")[2], seconds, calls))
@@ -94,6 +98,15 @@ def run(stage: str, work: Path, specs: list[str]) -> tuple[float, dict[str, floa
     finally:
         store.close()
     return total, seconds, calls
+
+
+def write_plan(playbook: Any, engine: Any, path: Path) -> None:
+    """The plan of the pending exports, written as ``plan --out`` writes it (after its dry run)."""
+    from reconciler.plan.compute import Snapshot, make_plan
+    from reconciler.plan.planfile import write_plan as write
+
+    snapshot = Snapshot(list(engine.planned_changes()), [], [], {}, 0, False, None, [])
+    write(make_plan(playbook, snapshot, "bench"), path)
 
 
 def main(argv: list[str] | None = None) -> int:
