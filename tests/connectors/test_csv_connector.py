@@ -196,6 +196,18 @@ def test_an_add_rerun_after_a_crash_is_idempotent_and_never_replaces_another_rec
     assert hr_csv.read_text().splitlines()[-1].startswith("8,A")
 
 
+def test_an_add_rerun_with_a_reference_finds_its_record_as_the_file_holds_it(tmp_path: Path) -> None:
+    # a reference comes as a list of one value; the cell reads back as text, and the rerun must see that
+    # the record written is the same one (a list compared with the text was "another record")
+    conn = open_file(tmp_path, "csv", "hr.csv", anchor=["employeeId"])
+    batch = [add({"employeeId": "9", "manager": ["3"], "member": ["4", "5"]}, 2)]
+    assert [r.ok for r in conn.export(batch)] == [True]
+    once = (tmp_path / "hr.csv").read_text()
+    assert once.splitlines()[1] == "9,3,4;5"
+    assert [(r.ok, r.error) for r in conn.export(batch)] == [(True, None)]
+    assert (tmp_path / "hr.csv").read_text() == once
+
+
 def test_update_of_a_vanished_record_fails_alone_and_delete_of_one_succeeds(
     tmp_path: Path, hr_csv: Path
 ) -> None:

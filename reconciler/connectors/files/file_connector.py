@@ -76,6 +76,8 @@ class FileConnector(Connector, abc.ABC):
     )
     #: a file record names its object type itself (LDIF objectClass) instead of ``object_type``
     typed_records: ClassVar[bool] = False
+    #: a list of one text value is written as that value (a CSV cell, which reads back as text)
+    one_value_as_text: ClassVar[bool] = False
 
     def __init__(self, config: ConnectorConfig) -> None:
         super().__init__(config)
@@ -325,6 +327,7 @@ class FileConnector(Connector, abc.ABC):
         """Engine attributes in file form, absent ones (None, "", []) left out."""
         out: dict[str, Any] = {}
         convert = self.values
+        one_as_text = self.one_value_as_text
         for name, value in attributes.items():
             if type(value) is str:  # the common case needs no conversion
                 if value:
@@ -332,7 +335,7 @@ class FileConnector(Connector, abc.ABC):
             elif type(value) is list and all(type(v) is str for v in value):  # text values (references)
                 items = [v for v in value if v]
                 if items:
-                    out[name] = items
+                    out[name] = items[0] if one_as_text and len(items) == 1 else items
             elif value is not None:
                 value = convert(value)
                 if value is not None:
