@@ -56,10 +56,9 @@ def light_confirm(
             return None
         confirmed.add(attr)
     memory = kept
-    cs = CSObject(
-        connector=connector, object_type=obj.object_type, dn=obj.dn, id=cs_id, guid="", anchor=obj.anchor,
-        key_norm=key_norm, attrs=attrs, hash=digest, export_memory=memory or None, export_state=export_state,
-    )  # fmt: skip
+    # positional, in CSObject's field order (a confirming import of 100,000 makes as many)
+    cs = CSObject(connector, obj.object_type, obj.dn, cs_id, "", obj.anchor, key_norm, NORMAL, attrs, digest, None,
+                  None, None, memory or None, export_state)  # fmt: skip
     if old_hash == digest:
         return LightConfirm(cs, False)
     if not confirmed:
