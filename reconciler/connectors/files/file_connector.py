@@ -332,7 +332,8 @@ class FileConnector(Connector, abc.ABC):
             if type(value) is str:  # the common case needs no conversion
                 if value:
                     out[name] = value
-            elif type(value) is list and all(type(v) is str for v in value):  # text values (references)
+            elif type(value) is list and (  # text values (references; one, mostly)
+                    type(value[0]) is str if len(value) == 1 else all(type(v) is str for v in value)):
                 items = [v for v in value if v]
                 if items:
                     out[name] = items[0] if one_as_text and len(items) == 1 else items

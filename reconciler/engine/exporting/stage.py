@@ -294,9 +294,11 @@ class ExportStage:
         for k, v in (pe.get("attrs") or {}).items():
             if k not in write_only:
                 memory[k] = {"v": v, "s": AWAITING}
-        sent = dict(ch.attributes)
-        for c in ch.changes:
-            sent[c.name] = c.replace
+        sent = ch.attributes
+        if ch.changes:  # an update: what it sent is its changes over its attributes (an add has none)
+            sent = dict(sent)
+            for c in ch.changes:
+                sent[c.name] = c.replace
         for k, ids in (pe.get("refs") or {}).items():
             if k not in write_only:
                 v = sent.get(k)
