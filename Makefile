@@ -27,12 +27,13 @@ demo: $(VENV)/.installed
 	$(BIN)/reconciler apply $(DEMO) --auto-approve
 	@echo "demo: the playbook and its files are in $(DEMO); try 'reconciler plan $(DEMO)' again: No changes."
 
-# Debian's slapd and ldap-utils (integration tests) and chromium (HTML report test), where missing and possible.
+# Debian's slapd and ldap-utils (integration tests), chromium (HTML report test) and valgrind
+# (bench/instructions.py), where missing and possible.
 system-deps:
-	@if [ ! -x /usr/sbin/slapd ] || ! command -v chromium >/dev/null 2>&1; then \
+	@if [ ! -x /usr/sbin/slapd ] || ! command -v chromium >/dev/null 2>&1 || ! command -v valgrind >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils chromium openssl >/dev/null; \
-	  else echo "system-deps: not root or no apt-get; tests needing slapd/chromium will skip"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils chromium openssl valgrind >/dev/null; \
+	  else echo "system-deps: not root or no apt-get; tests needing slapd/chromium/valgrind will skip"; fi; \
 	fi
 
 lint: $(VENV)/.installed-test

@@ -81,13 +81,7 @@ def run(stage: str, work: Path, specs: list[str]) -> tuple[float, dict[str, floa
     store = open_state(playbook)
     try:
         with Engine(playbook, store) as engine:
-            steps: dict[str, Callable[[], Any]] = {
-                "import": lambda: (engine.import_connector("hr", True), engine.import_connector("hr_groups", True)),
-                "sync": lambda: engine.synchronize_all(True),
-                "export": lambda: (engine.export_all(), engine.import_connector("directory", None),
-                                   engine.import_connector("directory_groups", None)),
-                "plan": lambda: write_plan(playbook, engine, work / "plan.json"),
-            }  # fmt: skip
+            steps = stage_steps(playbook, engine, work)
             for name in BEFORE[stage]:
                 steps[name]()
             for (owner, attr), spec in zip(targets, specs):
@@ -98,6 +92,17 @@ def run(stage: str, work: Path, specs: list[str]) -> tuple[float, dict[str, floa
     finally:
         store.close()
     return total, seconds, calls
+
+
+def stage_steps(playbook: Any, engine: Any, work: Path) -> dict[str, Callable[[], Any]]:
+    """What each stage runs on the benchmark playbook in ``work`` (``bench/instructions.py`` runs them too)."""
+    return {
+        "import": lambda: (engine.import_connector("hr", True), engine.import_connector("hr_groups", True)),
+        "sync": lambda: engine.synchronize_all(True),
+        "export": lambda: (engine.export_all(), engine.import_connector("directory", None),
+                           engine.import_connector("directory_groups", None)),
+        "plan": lambda: write_plan(playbook, engine, work / "plan.json"),
+    }  # fmt: skip
 
 
 def write_plan(playbook: Any, engine: Any, path: Path) -> None:
