@@ -46,10 +46,23 @@ class IdSet:
     def __len__(self) -> int:
         return self._count
 
+    # the bulk forms test each id inline: a call of ``in`` per id was 3 % of a full sync
+    def among(self, ids: Iterable[int]) -> list[int]:
+        """The ids that are in the set, in their order."""
+        bits = self._bits
+        n = len(bits)
+        return [i for i in ids if i >= 0 and (i >> 3) < n and bits[i >> 3] >> (i & 7) & 1]
+
+    def not_among(self, ids: Iterable[int]) -> list[int]:
+        """The ids that are not in the set, in their order."""
+        bits = self._bits
+        n = len(bits)
+        return [i for i in ids if not (i >= 0 and (i >> 3) < n and bits[i >> 3] >> (i & 7) & 1)]
+
     def __rsub__(self, other: Iterable[int]) -> set[int]:
-        return {i for i in other if i not in self}
+        return set(self.not_among(other))
 
     def __rand__(self, other: Iterable[int]) -> set[int]:
-        return {i for i in other if i in self}
+        return set(self.among(other))
 
     __and__ = __rand__

@@ -19,3 +19,11 @@ def test_idset_behaves_like_a_set(added: list[int], probe: list[int]) -> None:
     assert all((i in s) == (i in ref) for i in probe + added + [-1, 10**9])
     assert set(probe) - s == set(probe) - ref
     assert set(probe) & s == set(probe) & ref
+
+
+@given(ids, st.lists(st.integers(min_value=-3, max_value=6000), max_size=200))
+def test_the_bulk_tests_keep_order_and_answer_like_in(added: list[int], probe: list[int]) -> None:
+    s = IdSet(added)
+    assert s.among(probe) == [i for i in probe if i in s]
+    assert s.not_among(probe) == [i for i in probe if i not in s]
+    assert s.among(probe) == [i for i in probe if i in set(added)]

@@ -240,7 +240,7 @@ class Inbound:
             ids = self.store.mv_ids_dirty(RECOMPUTE)
             if not ids:
                 return
-            light = [i for i in ids if i in self.refs_only and i not in self.must_full]
+            light = self.must_full.not_among(self.refs_only.among(ids))
             if light:
                 self.must_full.update(light)  # marked again later, for whatever reason: recomputed whole
                 lighter = set(light)

@@ -152,8 +152,8 @@ class Outbound(Staging):
         pending export phase A gives; their own batch skips phase A and completes it in phase B."""
         # a round's batches come in id order: what this batch names at or below its own ids is settled
         top = max(mvs, default=0)
-        wanted = sorted({r for mv in mvs.values() for r in self._refs_in(mv)
-                         if r > top and r in this_round and r not in settled})  # fmt: skip
+        later = [r for mv in mvs.values() for r in self._refs_in(mv) if r > top]
+        wanted = sorted(set(settled.not_among(this_round.among(later)))) if later else []
         if not wanted:
             return set()
         batch_unsaved, batch_scoped = self._unsaved, self._scoped
@@ -242,9 +242,10 @@ class Outbound(Staging):
         provisioned: set[int] = set()
         wants: dict[str, list[tuple[MVObject, CompiledRule, str]]] = {}
         scoped_by = self._scoped = {}
+        skipped = set(skip.among(ids)) if skip else ()
         for mv_id in ids:
             mv = mvs.get(mv_id)
-            if mv is None or (skip is not None and mv_id in skip):
+            if mv is None or mv_id in skipped:
                 continue
             attrs = self._expr_attrs(mv)
             links = linked.get(mv_id, [])
@@ -357,7 +358,7 @@ class Outbound(Staging):
             mine = self._refs_in(one)
             if mine:
                 wanted.update(mine)
-                if settled is not None and any(r not in settled for r in mine):
+                if settled is not None and settled.not_among(mine):
                     waiting.append(one.id)  # type: ignore[arg-type]
         ref_cs = store.cs_ids_by_mv(wanted, self._ref_target_connectors()) if wanted else []
         ref_cs += [(cs.mv_id, i, cs.connector, cs.kind) for i, cs in unsaved.items() if cs.mv_id in wanted]
