@@ -26,7 +26,7 @@ def jsonable(value: Any) -> Any:
     """A value as plain JSON: bytes become {"base64": …}, datetimes ISO-8601 UTC, sets sorted lists."""
     if type(value) in PLAIN or isinstance(value, bool | int | float | str):
         return value
-    if type(value) is list:  # a multi-valued attribute's text values, mostly: before the other checks
+    if type(value) is list or isinstance(value, list | tuple):  # a multi-valued attribute's text, mostly
         return [v if type(v) is str else jsonable(v) for v in value]
     if isinstance(value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
@@ -40,8 +40,6 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, set | frozenset):
         return sorted((jsonable(v) for v in value), key=_order)
-    if isinstance(value, list | tuple):
-        return [v if type(v) is str else jsonable(v) for v in value]  # text, mostly: no call a value
     return str(value)
 
 
