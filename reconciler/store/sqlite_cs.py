@@ -168,13 +168,14 @@ class ConnectorSpaceTables:
         found = self._select_cs("guid=?", [guid])
         return found[0] if found else None
 
-    def cs_anchor_ids(self, connector: str) -> Iterator[tuple[int, bool, int, str | None]]:
-        """(id, ever imported, kind, export_state) of every object of a connector but placeholders: a
-        full import's vanish check. Streamed (a million rows as a list cost ~150 MB): read it to the
-        end before writing."""
+    def cs_anchor_ids(self, connector: str, batch: int = 10_000) -> Iterator[list[tuple[int, int, int, str | None]]]:
+        """(id, ever imported (0 or 1), kind, export_state) of every object of a connector but placeholders,
+        ``batch`` rows at a time: a full import's vanish check. Streamed (a million rows as a list cost
+        ~150 MB): read it to the end before writing."""
         q = "SELECT id, hash IS NOT NULL, kind, export_state FROM cs WHERE connector=? AND kind <> 1"
-        for r in self.conn.execute(q, (connector,)):
-            yield r[0], bool(r[1]), r[2], r[3]
+        rows = self.conn.execute(q, (connector,))
+        while chunk := rows.fetchmany(batch):
+            yield chunk
 
     _WHICH: ClassVar[dict[str, str]] = {
         "all": "1=1",

@@ -430,13 +430,17 @@ class ImportStage:
     def _vanished(self) -> None:
         gone: list[int] = []
         revert: list[int] = []
-        for cs_id, imported, kind, export_state in self.store.cs_anchor_ids(self.name):
-            if cs_id in self.seen or kind == PLACEHOLDER:
+        for rows in self.store.cs_anchor_ids(self.name):
+            unseen = set(self.seen.not_among([r[0] for r in rows]))  # a full import sees most of them
+            if not unseen:
                 continue
-            if export_state == IN_FLIGHT:
-                revert.append(cs_id)  # sent but never written: still a pending add
-            elif imported or export_state is not None or kind == TRANSIENT:
-                gone.append(cs_id)
+            for cs_id, imported, kind, export_state in rows:
+                if cs_id not in unseen or kind == PLACEHOLDER:
+                    continue
+                if export_state == IN_FLIGHT:
+                    revert.append(cs_id)  # sent but never written: still a pending add
+                elif imported or export_state is not None or kind == TRANSIENT:
+                    gone.append(cs_id)
         for i in range(0, len(gone), self.ctx.batch):
             objs = self.store.cs_by_ids(gone[i : i + self.ctx.batch])
             for cs in objs.values():
