@@ -312,17 +312,20 @@ def _change_from(doc: dict[str, Any]) -> PlannedChange:
     )
 
 
-def _lazy_change_from(doc: dict[str, Any], text: bytes | None) -> PlannedChange:
+def _lazy_change_from(doc: dict[str, Any], line: bytes, details: bool) -> PlannedChange:
     """A change read from its line of a plan file; its deltas are decoded from the line when first read
-    (a clustered ``show`` reads the deltas of few changes), or never with no line (``details=False``)."""
+    (a clustered ``show`` reads the deltas of few changes), or never (``details=False``)."""
     fields = {
         "connector": doc["connector"], "op": doc["op"], "object_type": doc["object_type"], "dn": doc["dn"],
         "anchor": doc.get("anchor"), "new_dn": doc.get("new_dn"), "rule": doc.get("rule"),
         "cause": doc.get("cause", "source"), "mv_guid": None, "cs_guid": None,
     }  # fmt: skip
-    names = tuple(a["name"] for a in doc.get("attributes") or ())
-    sensitive = any(a.get("sensitive") for a in doc.get("attributes") or ())
-    return LazyChange.of(partial(_deltas_from, text) if text is not None else list, names, fields, sensitive)
+    deltas = doc.get("attributes") or ()
+    names = tuple([a["name"] for a in deltas])
+    # a line is compact JSON (its checksum says so): one without this text flags no delta sensitive, and
+    # the deltas of a plan of 100,000 adds are not each asked
+    sensitive = b'"sensitive":true' in line and any(a.get("sensitive") for a in deltas)
+    return LazyChange.of(partial(_deltas_from, line) if details else list, names, fields, sensitive)
 
 
 def _deltas_from(text: bytes) -> list[AttributeDelta]:
@@ -436,7 +439,7 @@ def _read_lines(fh: Any, source: str, details: bool) -> Plan | None:
             hasher.update(body)
             item = body[1:] if body.startswith(b",") else body
             doc = orjson.loads(item)
-            changes.append(_lazy_change_from(doc, item if details else None))
+            changes.append(_lazy_change_from(doc, item, details))
             digests.append(doc["digest"])
         at = last.rfind(_CHECKSUM)
         if not last.startswith(b"],") or at < 0:

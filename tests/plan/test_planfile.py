@@ -37,6 +37,17 @@ def test_a_plan_file_holds_no_sensitive_value(tmp_path: Path) -> None:
     assert "123-45-6789" not in raw and "(sensitive)" in raw
 
 
+def test_a_plan_read_back_knows_which_changes_hold_a_sensitive_value(tmp_path: Path) -> None:
+    # read with or without details, a change flags itself sensitive exactly when one of its deltas is
+    plan = plan_of(mixed())
+    write_plan(plan, tmp_path / "plan.json")
+    written = [any(d.sensitive for d in c.attributes) for c in plan.changes]
+    assert any(written) and not all(written)
+    for details in (True, False):
+        again = read_plan(tmp_path / "plan.json", details=details)
+        assert [getattr(c, "sensitive", None) for c in again.changes] == written
+
+
 def test_edited_truncated_or_foreign_files_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     write_plan(plan_of(mixed()), path)
