@@ -32,14 +32,7 @@ class ExportTables:
         for chunk in chunks(set(ids)):
             q = (f"SELECT id, dn, anchor, kind, json_extract(pending_export, '$.new_dn'){cols} FROM cs "
                  f"WHERE id IN ({','.join('?' * len(chunk))})")  # fmt: skip
-            rows = self.conn.execute(q, chunk)
-            if len(keys) == 1:  # the usual reference by key: a plan reads one view per reference it shows
-                key = keys[0]
-                for r in rows:
-                    v = r[5]
-                    yield r[0], r[1], r[2], r[3], r[4], ({key: v} if v is not None else {})
-                continue
-            for r in rows:
+            for r in self.conn.execute(q, chunk):
                 yield r[0], r[1], r[2], r[3], r[4], {k: v for k, v in zip(keys, r[5:]) if v is not None}
 
     def save_cs_export_state(self, objs: Iterable[CSObject]) -> None:
