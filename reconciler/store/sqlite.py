@@ -3,7 +3,8 @@
 Writes open a transaction lazily; ``commit()`` ends it (a batch boundary) and
 moves the state version. Inside ``dry_run()`` the whole block is one
 transaction that ``commit()`` leaves open and the end rolls back, so plan and
-drift can run the real pipeline and write nothing. The tables' queries live in
+drift can run the real pipeline and write nothing. Once a run commits large
+batches, a thread copies the log into the file beside it (``checkpoint``). The tables' queries live in
 ``sqlite_cs`` (connector spaces), ``sqlite_export`` (their export side) and
 ``sqlite_mv`` (metaverse).
 """
@@ -18,12 +19,16 @@ from typing import Any, ClassVar
 
 from reconciler.errors import StateError, StateVersionError
 from reconciler.store.base import StateStore
+from reconciler.store.checkpoint import WAKE_AFTER_ROWS, Checkpointer
 from reconciler.store.lock import RunLock
 from reconciler.store.rows import dumps_opt, loads_opt, now
 from reconciler.store.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.store.sqlite_cs import ConnectorSpaceTables
 from reconciler.store.sqlite_export import ExportTables
 from reconciler.store.sqlite_mv import MetaverseTables
+
+AUTOCHECKPOINT_PAGES = 16_384  # 64 MB of log
+WAL_BOUND_PAGES = 65_536  # 256 MB: the engine's own checkpoint, when the checkpoint thread is running
 
 
 class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStore):
@@ -39,8 +44,9 @@ class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStor
             self.conn.execute("PRAGMA foreign_keys=OFF")
             self.conn.execute("PRAGMA cache_size=-65536")
             self.conn.execute("PRAGMA temp_store=MEMORY")
-            # checkpoint every ~64 MB of WAL rather than 4 MB: fewer fsyncs in a long run
-            self.conn.execute("PRAGMA wal_autocheckpoint=16384")
+            # checkpoint every ~64 MB of WAL rather than 4 MB: fewer fsyncs in a long run (and once a
+            # large run has started the checkpoint thread, only should that thread fall behind)
+            self.conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         except sqlite3.DatabaseError as exc:
             raise StateError(
                 f"the state {self.path} cannot be opened: {exc}",
@@ -49,6 +55,8 @@ class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStor
         self._lock = RunLock(self.path.with_name(self.path.name + ".lock"))
         self._dry = 0
         self._changes_at_commit = self.conn.total_changes
+        self._checkpointer: Checkpointer | None = None  # started by the first large commit
+        self._changes_at_checkpoint = self.conn.total_changes
         self.migrate()
         self._next_cs = self._max_id("cs") + 1
         self._next_mv = self._max_id("mv") + 1
@@ -139,7 +147,14 @@ class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStor
                 "SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
             )
         self.conn.execute("COMMIT")
-        self._changes_at_commit = self.conn.total_changes
+        self._changes_at_commit = changes = self.conn.total_changes
+        if changes - self._changes_at_checkpoint >= WAKE_AFTER_ROWS:
+            # the log is copied into the file on the other core (checkpoint.py), not in a later commit
+            if self._checkpointer is None:
+                self.conn.execute(f"PRAGMA wal_autocheckpoint={WAL_BOUND_PAGES}")
+                self._checkpointer = Checkpointer(self.path)
+            self._checkpointer.wake()
+            self._changes_at_checkpoint = changes
 
     def rollback(self) -> None:
         if not self._dry and self.conn.in_transaction:
@@ -153,6 +168,9 @@ class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStor
         # would drop it, so the state only ever holds whole batches
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.conn.close()
         self._lock.release()
 
