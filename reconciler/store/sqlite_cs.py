@@ -369,6 +369,21 @@ class ConnectorSpaceTables:
                 out[value] = cs_id  # the last row wins: real objects, then the oldest
         return out
 
+    def cs_ids_all(self, connector: str, column: str) -> dict[str, int]:
+        """``cs_ids_by`` for every value the connector's objects hold in ``column``: one walk of the
+        column's index (which holds the value, kind and id) instead of a lookup per value."""
+        assert column in ("anchor", "dn_norm", "key_norm")
+        real: dict[str, int] = {}
+        placeholders: dict[str, int] = {}
+        q = f"SELECT {column}, id, kind FROM cs WHERE connector=? AND {column} IS NOT NULL"
+        for value, cs_id, kind in self.conn.execute(q, (connector,)):
+            into = placeholders if kind == 1 else real
+            held = into.get(value)
+            if held is None or cs_id < held:  # the oldest, as cs_ids_by
+                into[value] = cs_id
+        placeholders.update(real)  # a real object before a placeholder
+        return placeholders
+
     def cs_ids_by_mv(self, mv_ids: Iterable[int], connectors: Iterable[str] | None = None
                      ) -> list[tuple[int, int, str, int]]:  # fmt: skip
         """(mv_id, cs id, connector, kind) of the CS objects linked to these MV objects (no row loading);

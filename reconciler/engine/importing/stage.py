@@ -62,7 +62,7 @@ class ImportStage:
         self.hierarchical = caps.hierarchical
         self.refs = ctx.ref_attrs(name)
         self.key_attr = ctx.key_attr(name)
-        self.resolver = ReferenceResolver(ctx)
+        self.resolver = ReferenceResolver(ctx, name)
         # which attributes an import changed tells an out-of-band edit in a system the rules write to; a
         # source the rules only read never needs it (a million people held it, unread, in every row)
         self.tracks_changes = name in ctx.rules.outbound_connectors
@@ -286,6 +286,8 @@ class ImportStage:
                 orphans = [i for i in orphans if i not in changed and i not in self.seen and not store.referrers([i])]
                 if orphans:
                     store.delete_cs(orphans)
+                    for c in {t.connector for t in self.refs.values()}:
+                        self.resolver.deleted(c)
         if self.hierarchical and new:
             self.resolver.parent_placeholders(self.name, [o.dn for o in new], self.config.option("base_dn"))
         if self.resolver.new_placeholders:
