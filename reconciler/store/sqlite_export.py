@@ -51,28 +51,48 @@ class ExportTables:
               o.export_error, o.id) for o in in_id_order(objs)],
         )  # fmt: skip
 
+    _EXPORT_COLUMNS = ("id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
+                       "export_state, mv_id, export_error")
+
     def iter_cs_exports(self, connector: str, batch: int) -> Iterator[list[CSObject]]:
         """A connector's objects with a pending export, in id order, a batch at a time, as an export reads
         them: without attributes, and without what only a plan shows of the pending export (``acause``,
         ``arule``). Written back only through the export's own writes below, never ``save_cs``."""
         last = 0
-        q = ("SELECT id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
-             "export_state, mv_id, export_error FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
+        q = (f"SELECT {self._EXPORT_COLUMNS} FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
              "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
         while True:
-            rows = []
-            for (id_, conn, guid, object_type, dn, anchor, key_norm, kind, pe_text, memory, export_state, mv_id,
-                 export_error) in self.conn.execute(q, (connector, last, batch)):  # fmt: skip
-                pe = loads(pe_text)
-                pe.pop("acause", None)  # in Python, not SQL's json_remove: that parsed and wrote every add again
-                pe.pop("arule", None)
-                rows.append(CSObject(conn, object_type, dn, id_, guid, anchor, key_norm, kind, {}, None, None, None,
-                                     pe, None if memory is None else loads(memory), export_state, mv_id, None, None,
-                                     None, export_error))  # fmt: skip
+            rows = [_export_object(r) for r in self.conn.execute(q, (connector, last, batch))]
             if not rows:
                 return
             last = rows[-1].id  # type: ignore[assignment]
             yield rows
+
+    def cs_exports_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
+        """Objects with a pending export, by id, as ``iter_cs_exports`` reads them."""
+        out: dict[int, CSObject] = {}
+        for chunk in chunks(sorted(set(ids))):
+            q = (f"SELECT {self._EXPORT_COLUMNS} FROM cs WHERE pending_export IS NOT NULL AND id IN "
+                 f"({','.join('?' * len(chunk))})")  # fmt: skip
+            for r in self.conn.execute(q, chunk):
+                out[r[0]] = _export_object(r)
+        return out
+
+    def iter_cs_export_order(self, connector: str, batch: int
+                             ) -> Iterator[tuple[int, str, str, str | None, list[int] | None]]:  # fmt: skip
+        """(id, guid, dn, op, deps) of a connector's objects with a pending export, in id order: what
+        export order needs, for an export that reads each batch's pending exports when it sends it."""
+        last = 0
+        q = ("SELECT id, guid, dn, json_extract(pending_export, '$.op'), json_extract(pending_export, '$.deps') "
+             "FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? "
+             "ORDER BY id LIMIT ?")  # fmt: skip
+        while True:
+            rows = self.conn.execute(q, (connector, last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for id_, guid, dn, op, deps in rows:
+                yield id_, guid, dn, op, None if deps is None else loads(deps)
 
     def iter_cs_planned(self, connector: str, batch: int
                         ) -> Iterator[list[tuple[int, str, str, str, str | None, int | None, str, str]]]:  # fmt: skip
@@ -112,3 +132,14 @@ class ExportTables:
         q = ("SELECT COUNT(*) FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL "
              "AND instr(pending_export, 'delete') AND json_extract(pending_export, '$.op')='delete'")
         return int(self.conn.execute(q, (connector,)).fetchone()[0])
+
+
+def _export_object(row: Any) -> CSObject:
+    (id_, conn, guid, object_type, dn, anchor, key_norm, kind, pe_text, memory, export_state, mv_id,
+     export_error) = row  # fmt: skip
+    pe = loads(pe_text)
+    pe.pop("acause", None)  # in Python, not SQL's json_remove: that parsed and wrote every add again
+    pe.pop("arule", None)
+    return CSObject(conn, object_type, dn, id_, guid, anchor, key_norm, kind, {}, None, None, None, pe,
+                    None if memory is None else loads(memory), export_state, mv_id, None, None, None,
+                    export_error)  # fmt: skip

@@ -17,7 +17,7 @@ from typing import Any
 import reconciler.playbook  # noqa: F401 - first: playbook and connectors.base import each other
 from reconciler.connectors.base import AttributeChange, ExportChange, ExportResult
 from reconciler.engine.context import Context
-from reconciler.engine.objects import AWAITING, EXPORTED, IN_FLIGHT, PLACEHOLDER, CSObject
+from reconciler.engine.objects import AWAITING, EXPORTED, IN_FLIGHT, PLACEHOLDER, CSObject, normalize_dn
 from reconciler.engine.planning import RefTargetView, ref_targets
 from reconciler.engine.runs import COMPLETED_EXPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
 from reconciler.errors import ConnectorError, DeletionThresholdError
@@ -27,7 +27,11 @@ _ORDER = {"add": 0, "update": 1, "rename": 1, "delete": 2}
 
 def change_key(cs: CSObject) -> str:
     """The key PlannedChange uses for this object (reconciler.plan.model.PlannedChange.key)."""
-    return f"{cs.connector}\x00{cs.guid or cs.dn}"
+    return key_of(cs.connector, cs.guid, cs.dn)
+
+
+def key_of(connector: str, guid: str | None, dn: str) -> str:
+    return f"{connector}\x00{guid or dn}"
 
 
 def check_thresholds(ctx: Context, names: list[str], allow_deletes: int | None) -> None:
@@ -48,40 +52,57 @@ def check_thresholds(ctx: Context, names: list[str], allow_deletes: int | None) 
         )
 
 
-def dependency_order(objs: list[CSObject]) -> list[CSObject]:
-    """Adds first (parents, then what others reference, before those that refer to them), then updates and
-    renames, then deletes; a reference cycle is broken by DN (the follow-up update sets the rest). The same
-    objects come in the same order whatever ids they were given."""
+#: what export order needs of one pending export: (rank of its op, DN depth, normalized DN, id, ids it
+#: depends on); the first four are its place before dependencies are counted
+Placed = tuple[int, int, str, int, list[int] | None]
+
+
+def placed(op: str | None, dn: str, cs_id: int, deps: list[int] | None) -> Placed:
+    return _ORDER.get(op or "", 1), dn.count(","), normalize_dn(dn), cs_id, deps
+
+
+def export_order(items: list[Placed]) -> list[int]:
+    """Ids in export order: adds first (parents, then what others reference, before those that refer to
+    them), then updates and renames, then deletes; a reference cycle is broken by DN (the follow-up update
+    sets the rest). The same objects come in the same order whatever ids they were given."""
     # by DN within a depth, not by id: ids follow the order objects were provisioned in, which batches change
-    objs = sorted(objs, key=lambda o: (_ORDER.get((o.pending_export or {}).get("op", ""), 1), o.dn.count(","),
-                                       o.dn_norm, o.id))  # fmt: skip
-    adds = {o.id: o for o in objs if (o.pending_export or {}).get("op") == "add"}
+    items.sort(key=_place_key)
+    adds = {t[3]: t for t in items if t[0] == 0}
     if not adds:
-        return objs
-    ordered: list[CSObject] = []
+        return [t[3] for t in items]
+    ordered: list[int] = []
     state: dict[int, int] = {}  # 1 visiting, 2 done
     for start in adds:
-        assert start is not None
         stack: list[tuple[int, bool]] = [(start, False)]  # iterative DFS: deep chains of managers
         while stack:
             node, expanded = stack.pop()
             if expanded:
                 if state.get(node) != 2:
                     state[node] = 2
-                    ordered.append(adds[node])
+                    ordered.append(node)
                 continue
             if state.get(node):
                 continue
             state[node] = 1
             stack.append((node, True))
-            deps = [d for d in (adds[node].pending_export or {}).get("deps") or () if d in adds]
+            deps = [d for d in adds[node][4] or () if d in adds]
             if len(deps) > 1:
-                deps.sort(key=lambda d: (adds[d].dn_norm, d))
+                deps.sort(key=lambda d: (adds[d][2], d))
             for dep in reversed(deps):
                 if not state.get(dep):
                     stack.append((dep, False))
-    rest = [o for o in objs if o.id not in adds]
-    return ordered + rest
+    return ordered + [t[3] for t in items if t[0] != 0]
+
+
+def _place_key(t: Placed) -> tuple[int, int, str, int]:
+    return t[0], t[1], t[2], t[3]
+
+
+def dependency_order(objs: list[CSObject]) -> list[CSObject]:
+    """``export_order`` of objects with their pending exports."""
+    by_id = {o.id: o for o in objs}
+    return [by_id[i] for i in export_order([placed((o.pending_export or {}).get("op"), o.dn, o.id,  # type: ignore[arg-type]
+                                                   (o.pending_export or {}).get("deps")) for o in objs])]  # fmt: skip
 
 
 def _name_order(value: Any) -> tuple[str, str]:
@@ -108,19 +129,32 @@ class ExportStage:
         cfg = self.ctx.config(self.name)
         result.object_type = cfg.object_type or ",".join(cfg.object_types) or None
         self.result = result
-        pending: list[CSObject] = []
-        # light objects (no attributes, no plan-only members): every write of this stage names its columns
-        for batch in self.store.iter_cs_exports(self.name, self.ctx.batch):
-            pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
-        pending = dependency_order(pending)
-        result.total = len(pending)
         try:
             if self.caps.whole_file:
+                # light objects (no attributes, no plan-only members): every write of this stage names its
+                # columns; a file is rewritten once, with every change
+                pending: list[CSObject] = []
+                for batch in self.store.iter_cs_exports(self.name, self.ctx.batch):
+                    pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
+                pending = dependency_order(pending)
+                result.total = len(pending)
+                sent = {o.id for o in pending}
                 self._send(pending)
+                del pending
             else:
-                for i in range(0, len(pending), self.ctx.batch):
-                    self._send(pending[i : i + self.ctx.batch])
-            self._restage_referrers_of_renamed({o.id for o in pending})  # type: ignore[misc]
+                # a batch at a time, each read when it is sent: until then only its order is held (a
+                # first export of a million objects held every one's attributes)
+                order = export_order([placed(op, dn, i, deps) for i, guid, dn, op, deps in
+                                      self.store.iter_cs_export_order(self.name, self.ctx.batch)
+                                      if self.only is None or key_of(self.name, guid, dn) in self.only])  # fmt: skip
+                result.total = len(order)
+                for i in range(0, len(order), self.ctx.batch):
+                    ids = order[i : i + self.ctx.batch]
+                    loaded = self.store.cs_exports_by_ids(ids)
+                    self._send([loaded[j] for j in ids if j in loaded])
+                    del loaded
+                sent = set(order)
+            self._restage_referrers_of_renamed(sent)  # type: ignore[arg-type]
             self._send_followups()
         except ConnectorError as exc:
             result.status = STOPPED_CONNECTIVITY
