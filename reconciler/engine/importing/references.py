@@ -126,7 +126,7 @@ class ReferenceResolver:
     def _read_whole(self, connector: str, wanted: int) -> bool:
         """Whether to read another connector's map whole: when this batch alone names at least one in
         twenty of its objects, a walk of one index costs less than looking each value up (at a million
-        people, two million group members took five seconds of lookups). A delta names few."""
+        people, two million group members took six seconds of lookups, the walk one). A delta names few."""
         if connector == self.importing:
             return False  # this import's own objects change as it runs
         size = self._sizes.get(connector)
