@@ -4,9 +4,8 @@
 
 For each size N a fresh child process (so that peak memory is that size's own) copies
 ``bench/playbook``, generates N people and N/100 groups (``bench/generate.py``) and runs, timing each
-stage with the wall clock (and the CPU time of the engine's own thread, ``engine_cpu_seconds``: the
-time other tenants of the machine cannot stretch, without the state's checkpoint thread) and reading
-the process's peak RSS after it:
+stage with the wall clock (and the CPU time of the engine's own thread, ``engine_cpu_seconds``, which
+leaves out the state's checkpoint thread) and reading the process's peak RSS after it:
 
 - ``import``: full import of both HR files into an empty state;
 - ``full-sync``: full synchronization (inbound projection and flows, outbound provisioning);
