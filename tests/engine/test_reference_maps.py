@@ -103,3 +103,52 @@ def test_reading_a_map_whole_finds_what_lookups_find(objects: list[tuple[str, st
                 assert store.cs_ids_all("people", column) == store.cs_ids_by("people", column, values)
         finally:
             store.close()
+
+
+SELF_PLAYBOOK = """
+version: 1
+metaverse:
+  person: {employeeId: {type: string}, manager: {type: reference}}
+connectors:
+  people: {type: csv, path: people.csv, object_type: person, anchor: employeeId, references: {manager: login}}
+sync_rules:
+  - {name: In people, connector: people, direction: inbound, cs_type: person, mv_type: person, precedence: 100,
+     join: [[{cs: employeeId, mv: employeeId}]], project: true,
+     flows: [{mv: employeeId, cs: employeeId}, {mv: manager, cs: manager}]}
+"""
+
+
+def _managers(lab: Lab) -> dict[str, tuple[str, int]]:
+    """person -> (the DN their manager link names, its kind)."""
+    conn = sqlite3.connect(lab.root / ".reconciler" / "state.db")
+    try:
+        rows = conn.execute("SELECT s.anchor, t.dn, t.kind FROM cs_ref r JOIN cs s ON s.id = r.src "
+                            "JOIN cs t ON t.id = r.dst").fetchall()  # fmt: skip
+    finally:
+        conn.close()
+    return {person: (dn, kind) for person, dn, kind in rows}
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_connectors_own_references_follow_its_objects_as_the_import_changes_them(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, first: bool
+) -> None:
+    """The connector being imported is never read whole (its objects change as the import runs): managers
+    in later batches link to the people, and a login that changed in an earlier batch of the same run
+    names a placeholder, not its former holder."""
+    monkeypatch.setenv("RECONCILER_BATCH_SIZE", "2")
+    lab.playbook(SELF_PLAYBOOK)
+    if not first:
+        lab.csv("people.csv", [{"employeeId": "1", "login": "ada", "manager": ""}, {"employeeId": "2", "login": "bob"}])
+        with lab.engine() as eng:
+            eng.import_connector("people", True)
+    # 3 and 4 name managers that come in the next batch; 1's login changes from ada to lovelace before 5
+    # (in the last batch) names ada
+    lab.csv("people.csv", [{"employeeId": "1", "login": "lovelace"}, {"employeeId": "3", "login": "cy", "manager": "dee"},
+                           {"employeeId": "4", "login": "dee", "manager": "eve"}, {"employeeId": "6", "login": "eve"},
+                           {"employeeId": "5", "login": "eli", "manager": "ada"}])  # fmt: skip
+    with lab.engine() as eng:
+        eng.import_connector("people", True)
+    managers = _managers(lab)
+    assert managers["3"] == ("employeeId=4", 0) and managers["4"] == ("employeeId=6", 0)
+    assert managers["5"] == ("login=ada", PLACEHOLDER)
