@@ -4,9 +4,9 @@ Writes open a transaction lazily; ``commit()`` ends it (a batch boundary) and
 moves the state version. Inside ``dry_run()`` the whole block is one
 transaction that ``commit()`` leaves open and the end rolls back, so plan and
 drift can run the real pipeline and write nothing. Once a run commits large
-batches, a thread copies the log into the file beside it (``checkpoint``). The tables' queries live in
-``sqlite_cs`` (connector spaces), ``sqlite_export`` (their export side) and
-``sqlite_mv`` (metaverse).
+batches, a thread copies the log into the file beside it (``checkpoint``).
+The tables' queries live in ``sqlite_cs`` (connector spaces), ``sqlite_export``
+(their export side) and ``sqlite_mv`` (metaverse).
 """
 
 from __future__ import annotations

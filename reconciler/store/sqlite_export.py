@@ -54,19 +54,25 @@ class ExportTables:
     _EXPORT_COLUMNS = ("id, connector, guid, object_type, dn, anchor, key_norm, kind, pending_export, export_memory, "
                        "export_state, mv_id, export_error")
 
+    def _pending_rows(self, columns: str, connector: str, batch: int) -> Iterator[list[Any]]:
+        """``columns`` (id first) of a connector's objects with a pending export, in id order, a batch of rows
+        at a time (each query resumes after the last id: no offset to skip)."""
+        q = (f"SELECT {columns} FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
+             "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
+        last = 0
+        while True:
+            rows = self.conn.execute(q, (connector, last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
+
     def iter_cs_exports(self, connector: str, batch: int) -> Iterator[list[CSObject]]:
         """A connector's objects with a pending export, in id order, a batch at a time, as an export reads
         them: without attributes, and without what only a plan shows of the pending export (``acause``,
         ``arule``). Written back only through the export's own writes below, never ``save_cs``."""
-        last = 0
-        q = (f"SELECT {self._EXPORT_COLUMNS} FROM cs INDEXED BY cs_pending_export WHERE connector=? AND "
-             "pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?")  # fmt: skip
-        while True:
-            rows = [_export_object(r) for r in self.conn.execute(q, (connector, last, batch))]
-            if not rows:
-                return
-            last = rows[-1].id  # type: ignore[assignment]
-            yield rows
+        for rows in self._pending_rows(self._EXPORT_COLUMNS, connector, batch):
+            yield [_export_object(r) for r in rows]
 
     def cs_exports_by_ids(self, ids: Iterable[int]) -> dict[int, CSObject]:
         """Objects with a pending export, by id, as ``iter_cs_exports`` reads them."""
@@ -82,15 +88,8 @@ class ExportTables:
                              ) -> Iterator[tuple[int, str, str, str | None, list[int] | None]]:  # fmt: skip
         """(id, guid, dn, op, deps) of a connector's objects with a pending export, in id order: what
         export order needs, for an export that reads each batch's pending exports when it sends it."""
-        last = 0
-        q = ("SELECT id, guid, dn, json_extract(pending_export, '$.op'), json_extract(pending_export, '$.deps') "
-             "FROM cs INDEXED BY cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? "
-             "ORDER BY id LIMIT ?")  # fmt: skip
-        while True:
-            rows = self.conn.execute(q, (connector, last, batch)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
+        columns = "id, guid, dn, json_extract(pending_export, '$.op'), json_extract(pending_export, '$.deps')"
+        for rows in self._pending_rows(columns, connector, batch):
             for id_, guid, dn, op, deps in rows:
                 yield id_, guid, dn, op, None if deps is None else loads(deps)
 
@@ -99,17 +98,8 @@ class ExportTables:
         """(id, guid, object_type, dn, anchor, mv_id, pending export, attributes) of a connector's objects
         with a pending export, in id order, a batch at a time; the last two as stored (JSON text): a plan
         keeps the text of a change and decodes it only when the change's details are read."""
-        last = 0
-        while True:
-            rows = self.conn.execute(
-                "SELECT id, guid, object_type, dn, anchor, mv_id, pending_export, attrs FROM cs INDEXED BY "
-                "cs_pending_export WHERE connector=? AND pending_export IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
-                (connector, last, batch),
-            ).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield rows
+        yield from self._pending_rows("id, guid, object_type, dn, anchor, mv_id, pending_export, attrs", connector,
+                                      batch)  # fmt: skip
 
     def save_cs_export_sent(self, objs: Iterable[CSObject]) -> None:
         """Objects an export sent whose DN and anchor are as stored: pending export, export memory, state
