@@ -1,5 +1,10 @@
 # Two commands: `make demo` and `make test`.
-PYTHON ?= python3
+# The distribution's Python 3 when it has what a virtual environment and the compiled modules need (built
+# with its optimizations and a static libpython, it runs the engine 5-7 % faster than a default pyenv build);
+# otherwise python3 from PATH. `make PYTHON=python3.12 ...` chooses.
+PYTHON ?= $(or $(shell for p in /usr/bin/python3 python3; do $$p -c 'import os, sys, sysconfig, venv, ensurepip; \
+  sys.exit(sys.version_info < (3, 11) or not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null && { echo $$p; break; }; done),python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := work/demo
@@ -12,15 +17,18 @@ $(BIN)/python:
 
 # the installed package, refreshed when pyproject.toml changes
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[accel]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,graph]'
+	$(BIN)/pip install -q -e '.[accel,test,graph]'
 	touch $(VENV)/.installed $@
 
 # The bundled demo runs in an ignored copy so the repository stays clean.
+# Cython-compiled copies of the hot modules (reconciler/accel), rebuilt when a source changed: optional
+# for the demo (without a C compiler the engine runs as pure Python), required by the tests
 demo: $(VENV)/.installed
+	$(BIN)/python -m reconciler.accel --if-stale || true
 	rm -rf $(DEMO) && mkdir -p work && cp -r playbooks/demo $(DEMO)
 	$(BIN)/reconciler validate $(DEMO)
 	$(BIN)/reconciler plan $(DEMO)
@@ -43,7 +51,8 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-test system-deps
-	$(BIN)/pytest -q -n 2
+	$(BIN)/python -m reconciler.accel --if-stale
+	RECONCILER_EXPECT_COMPILED=1 $(BIN)/pytest -q -n 2
 
 test: lint typecheck pytest
 
@@ -51,4 +60,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) work .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) work .pytest_cache .mypy_cache .ruff_cache reconciler/_compiled

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -50,8 +51,9 @@ print(json.dumps({"import": round(t1 - t, 2), "sync": round(t2 - t1, 2)}))
 
 
 def run_once(source: Path, work: Path) -> dict[str, float]:
+    # both versions as pure Python: an older revision has no compiled modules (reconciler.accel)
     out = subprocess.run([sys.executable, "-c", _RUN, str(source), str(work)], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+                         check=True, env={**os.environ, "RECONCILER_PURE_PYTHON": "1"})  # fmt: skip
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

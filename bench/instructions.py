@@ -62,7 +62,8 @@ _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 def count(source: Path, work: Path, stages: list[str]) -> int:
     """Instructions of a child that runs ``stages`` with the code at ``source``."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # pure Python in both versions (an older revision has no compiled modules; see reconciler.accel)
+    env = {**os.environ, "PYTHONHASHSEED": "0", "RECONCILER_PURE_PYTHON": "1"}
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                            "-c", _RUN, str(source), str(HERE), str(work), *stages],
                           capture_output=True, text=True, env=env)  # fmt: skip

@@ -182,6 +182,15 @@ def measure(n: int) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def compiled_modules() -> dict[str, Any]:
+    """How many of the hot modules the runs used compiled (reconciler.accel): the figures depend on it."""
+    from reconciler import accel
+
+    current, _, _ = accel.status()
+    pure = os.environ.get(accel.PURE_ENV, "") not in ("", "0")
+    return {"compiled": 0 if pure else len(current), "of": len(accel.COMPILED)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated numbers of people")
@@ -199,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "bench/run.py",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "interpreter": os.path.realpath(sys.executable)},
+        "compiled_modules": compiled_modules(),
         "targets": {"import_plus_full_sync_100k_seconds": 10, "import_plus_full_sync_1m_seconds": 120,
                     "peak_rss_1m_mb": 1024},
         "results": results,

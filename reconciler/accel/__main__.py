@@ -1,0 +1,5 @@
+import sys
+
+from reconciler.accel.build import main
+
+sys.exit(main())
