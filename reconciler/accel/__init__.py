@@ -32,17 +32,21 @@ ROOT = Path(__file__).resolve().parent.parent  # the package's folder
 SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]  # e.g. .cpython-311-x86_64-linux-gnu.so
 BUILT = ROOT / "_compiled" / SUFFIX.strip(".").rsplit(".", 1)[0]
 
-# the modules every object passes through, stage by stage (what the profile of a cycle spreads over)
+# the modules every object passes through, stage by stage (what the profile of a cycle spreads over), and
+# those a plan writes and reads each change with
 COMPILED: tuple[str, ...] = (
     "reconciler.connectors.files.common",
     "reconciler.connectors.files.csv_connector",
+    "reconciler.connectors.files.document",
     "reconciler.connectors.files.file_connector",
+    "reconciler.engine.context",
     "reconciler.engine.exporting.stage",
     "reconciler.engine.idset",
     "reconciler.engine.importing.confirm",
     "reconciler.engine.importing.references",
     "reconciler.engine.importing.stage",
     "reconciler.engine.objects",
+    "reconciler.engine.planning",
     "reconciler.engine.rules",
     "reconciler.engine.sync.inbound",
     "reconciler.engine.sync.join",
@@ -53,7 +57,12 @@ COMPILED: tuple[str, ...] = (
     "reconciler.engine.sync.staging",
     "reconciler.engine.values",
     "reconciler.expressions.compiler",
+    "reconciler.expressions.functions.text",
     "reconciler.expressions.operators",
+    "reconciler.expressions.special",
+    "reconciler.expressions.values",
+    "reconciler.plan.digest",
+    "reconciler.plan.planfile",
     "reconciler.store.link_memo",
     "reconciler.store.rows",
     "reconciler.store.sqlite_cs",
