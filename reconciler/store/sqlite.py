@@ -42,7 +42,9 @@ class SqliteStore(ConnectorSpaceTables, ExportTables, MetaverseTables, StateStor
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            self.conn.execute("PRAGMA cache_size=-65536")
+            # 160 MB of pages at most (used as a run needs them): at a million people, import + sync took
+            # 132 s with it against 142 s with 64 MB, for a peak of 800 MB against 700 MB
+            self.conn.execute("PRAGMA cache_size=-163840")
             self.conn.execute("PRAGMA temp_store=MEMORY")
             # checkpoint every ~64 MB of WAL rather than 4 MB: fewer fsyncs in a long run (and once a
             # large run has started the checkpoint thread, only should that thread fall behind)
