@@ -53,8 +53,11 @@ typecheck: $(VENV)/.installed-test
 accel: $(VENV)/.installed
 	$(BIN)/python -m reconciler.accel --if-stale
 
+# the whole suite on the compiled modules, then the engine's semantics again as pure Python (what runs where
+# there is no compiler): the golden scenarios and the engine, store and expression tests
 pytest: $(VENV)/.installed-test system-deps accel
 	RECONCILER_EXPECT_COMPILED=1 $(BIN)/pytest -q -n 2
+	RECONCILER_PURE_PYTHON=1 $(BIN)/pytest -q -n 2 tests/test_scenarios.py tests/engine tests/store tests/expressions
 
 test: lint typecheck pytest
 
