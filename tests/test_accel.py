@@ -58,6 +58,19 @@ def test_a_compiled_module_runs_until_its_source_changes(probe_package: Path) ->
         mod = importlib.import_module("accelprobe.mod")
         assert mod.__file__.endswith("mod.py") and mod.answer() == 2
         assert finder.stale == ["accelprobe.mod"]
+
+        # built again: a new file takes the old one's name (a process running the old one keeps its copy)
+        binary = built / f"accelprobe.mod{accel.SUFFIX}"
+        before = binary.stat().st_ino
+        build(["accelprobe.mod"], root=probe_package, built=built, jobs=1)
+        assert binary.stat().st_ino != before
+        # (a process loads a shared library once: the new one is seen by the next process)
+        code = ("import sys; from pathlib import Path; from reconciler import accel\n"
+                f"root, built = Path({str(probe_package)!r}), Path({str(built)!r})\n"
+                "sys.path.insert(0, str(root.parent)); accel.install(root, built)\n"
+                "import accelprobe.mod as m; print(m.__file__.endswith(accel.SUFFIX), m.answer())")  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.split() == ["True", "2"]
     finally:
         sys.meta_path.remove(finder)
 

@@ -48,8 +48,11 @@ def build(modules: Sequence[str] = COMPILED, root: Path = ROOT, built: Path = BU
         built.mkdir(parents=True, exist_ok=True)
         (built / "manifest.json").unlink(missing_ok=True)  # the old manifest must not vouch for new binaries
         for name in modules:
-            out = cmd.get_ext_fullpath(name)
-            shutil.copyfile(out, built / f"{name}{SUFFIX}")
+            # a new file renamed over the old one: a process running the old binary has it mapped, and
+            # overwriting it in place would change the code under its feet
+            part = built / f".{name}{SUFFIX}.part"
+            shutil.copyfile(cmd.get_ext_fullpath(name), part)
+            part.replace(built / f"{name}{SUFFIX}")
     manifest = built / "manifest.json"
     part = manifest.with_suffix(".tmp")
     part.write_text(json.dumps({"cython": _cython_version(), "modules": digests}, indent=1, sort_keys=True),
