@@ -33,6 +33,20 @@ def test_version() -> None:
     assert __version__ in result.output
 
 
+def test_version_says_whether_the_hot_modules_run_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler import accel
+
+    monkeypatch.setenv(accel.PURE_ENV, "1")
+    monkeypatch.setattr(accel, "active", lambda: None)
+    assert "pure Python: RECONCILER_PURE_PYTHON is set" in CliRunner().invoke(cli, ["--version"]).output
+    monkeypatch.delenv(accel.PURE_ENV)
+    assert "`python -m reconciler.accel` compiles" in CliRunner().invoke(cli, ["--version"]).output
+    if accel.status()[0]:  # built here (make test builds them)
+        monkeypatch.setattr(accel, "active", lambda: object())
+        out = CliRunner().invoke(cli, ["--version"]).output
+        assert f"{len(accel.status()[0])} of {len(accel.COMPILED)} hot modules compiled" in out
+
+
 def test_help_is_fast_and_imports_no_sdk() -> None:
     code = (
         "import sys, time; t=time.perf_counter();"

@@ -4,6 +4,7 @@ only when it runs, so ``reconciler --help`` stays fast and never imports a conne
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -49,10 +50,28 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """The version, and whether this process runs the hot modules compiled (a question of any speed report)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from reconciler import accel
+
+    current = accel.status()[0] if accel.active() is not None else []
+    if current:
+        how = f"{len(current)} of {len(accel.COMPILED)} hot modules compiled"
+    elif os.environ.get(accel.PURE_ENV, "") not in ("", "0"):
+        how = f"pure Python: {accel.PURE_ENV} is set"
+    else:
+        how = "pure Python: `python -m reconciler.accel` compiles the hot modules"
+    click.echo(f"reconciler, version {__version__} ({how})")
+    ctx.exit()
+
+
 @click.group(
     cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
-@click.version_option(__version__, prog_name="reconciler")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version (and whether the hot modules run compiled) and exit.")  # fmt: skip
 def cli() -> None:
     """Keep directories in agreement, configured as code.
 
