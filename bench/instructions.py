@@ -60,13 +60,30 @@ store.close()
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
+def _env(work: Path) -> dict[str, str]:
+    # pure Python in both versions (an older revision has no compiled modules; see reconciler.accel); the
+    # bytecode of both in a cache of the run's own, which a first run fills (_warm): a module the stage
+    # imports is otherwise read from the working tree's __pycache__ but compiled afresh in the checkout
+    env = {**os.environ, "PYTHONHASHSEED": "0", "RECONCILER_PURE_PYTHON": "1",
+           "PYTHONPYCACHEPREFIX": str(work.parent / "pycache")}  # fmt: skip
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _warm(source: Path, work: Path, stages: list[str]) -> None:
+    """One run of ``stages`` without valgrind, which compiles every module they import into the cache."""
+    done = subprocess.run([sys.executable, "-c", _RUN, str(source), str(HERE), str(work), *stages],
+                          capture_output=True, text=True, env=_env(work))  # fmt: skip
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the run of {', '.join(stages) or 'nothing'} with {source} failed: {last}")
+
+
 def count(source: Path, work: Path, stages: list[str]) -> int:
     """Instructions of a child that runs ``stages`` with the code at ``source``."""
-    # pure Python in both versions (an older revision has no compiled modules; see reconciler.accel)
-    env = {**os.environ, "PYTHONHASHSEED": "0", "RECONCILER_PURE_PYTHON": "1"}
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                            "-c", _RUN, str(source), str(HERE), str(work), *stages],
-                          capture_output=True, text=True, env=env)  # fmt: skip
+                          capture_output=True, text=True, env=_env(work))  # fmt: skip
     found = _COLLECTED.search(done.stderr)
     if done.returncode or found is None:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -76,6 +93,7 @@ def count(source: Path, work: Path, stages: list[str]) -> int:
 
 def stage_instructions(source: Path, work: Path, stage: str) -> int:
     before = list(BEFORE[stage])
+    _warm(source, work, [*before, stage])
     return count(source, work, [*before, stage]) - count(source, work, before)
 
 

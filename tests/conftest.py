@@ -1,4 +1,4 @@
-"""What the tests of the bench/ tools share: the revision they compare with, and git."""
+"""What tests share: the revision the bench/ tools compare with, git, and ``--expect-compiled``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # an option, not an environment variable: bench/instructions.py hands the environment on to the runs it
+    # counts, which a test compares to within a percent
+    parser.addoption("--expect-compiled", action="store_true",
+                     help="fail, rather than skip, where the hot modules are not all compiled (make test)")  # fmt: skip
 
 
 def git(*args: str) -> str:
