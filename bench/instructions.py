@@ -75,8 +75,7 @@ def _warm(source: Path, work: Path, stages: list[str]) -> None:
     done = subprocess.run([sys.executable, "-c", _RUN, str(source), str(HERE), str(work), *stages],
                           capture_output=True, text=True, env=_env(work))  # fmt: skip
     if done.returncode:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the run of {', '.join(stages) or 'nothing'} with {source} failed: {last}")
+        raise _failed(done, source, stages)
 
 
 def count(source: Path, work: Path, stages: list[str]) -> int:
@@ -86,9 +85,13 @@ def count(source: Path, work: Path, stages: list[str]) -> int:
                           capture_output=True, text=True, env=_env(work))  # fmt: skip
     found = _COLLECTED.search(done.stderr)
     if done.returncode or found is None:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the run of {', '.join(stages) or 'nothing'} with {source} failed: {last}")
+        raise _failed(done, source, stages)
     return int(found.group(1))
+
+
+def _failed(done: subprocess.CompletedProcess[str], source: Path, stages: list[str]) -> RuntimeError:
+    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return RuntimeError(f"the run of {', '.join(stages) or 'nothing'} with {source} failed: {last}")
 
 
 def stage_instructions(source: Path, work: Path, stage: str) -> int:

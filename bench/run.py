@@ -187,8 +187,7 @@ def compiled_modules() -> dict[str, Any]:
     from reconciler import accel
 
     current, _, _ = accel.status()
-    pure = os.environ.get(accel.PURE_ENV, "") not in ("", "0")
-    return {"compiled": 0 if pure else len(current), "of": len(accel.COMPILED)}
+    return {"compiled": 0 if accel.pure_requested() else len(current), "of": len(accel.COMPILED)}
 
 
 def main(argv: list[str] | None = None) -> int:

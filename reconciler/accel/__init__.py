@@ -125,9 +125,14 @@ def read_manifest(built: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in modules.items()} if isinstance(modules, dict) else {}
 
 
+def pure_requested() -> bool:
+    """Whether ``RECONCILER_PURE_PYTHON`` asks for the sources alone (set, and not "0")."""
+    return os.environ.get(PURE_ENV, "") not in ("", "0")
+
+
 def install(root: Path = ROOT, built: Path = BUILT) -> CompiledFinder | None:
     """Put the finder first on ``sys.meta_path`` (once), unless disabled or nothing was built."""
-    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+    if pure_requested():
         return None
     for f in sys.meta_path:
         if isinstance(f, CompiledFinder) and f.root == root:

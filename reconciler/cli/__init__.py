@@ -4,7 +4,6 @@ only when it runs, so ``reconciler --help`` stays fast and never imports a conne
 from __future__ import annotations
 
 import importlib
-import os
 
 import click
 
@@ -59,7 +58,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     current = accel.status()[0] if accel.active() is not None else []
     if current:
         how = f"{len(current)} of {len(accel.COMPILED)} hot modules compiled"
-    elif os.environ.get(accel.PURE_ENV, "") not in ("", "0"):
+    elif accel.pure_requested():
         how = f"pure Python: {accel.PURE_ENV} is set"
     else:
         how = "pure Python: `python -m reconciler.accel` compiles the hot modules"
