@@ -21,7 +21,7 @@ from reconciler.engine.runs import (
     now_iso,
 )
 from reconciler.engine.sync.inbound import Inbound
-from reconciler.engine.sync.join import JoinIndex
+from reconciler.engine.sync.join import JoinIndex, ensure_index
 from reconciler.engine.sync.outbound import Outbound
 from reconciler.errors import DeletionThresholdError, UserError
 from reconciler.plan.model import ImportSummary, PlannedChange, UnmanagedObject
@@ -103,6 +103,7 @@ class Engine:
             self.store.mark_all_mv_dirty()
             self.store.set_meta("rules_digest", digest)
             self.store.commit()
+        ensure_index(self.store, self.ctx.rules.join_attrs, self.ctx.batch)
         results: list[RunResult] = []
         self.ctx.reset_membership()
         self.ctx.mv_cache.clear()

@@ -116,6 +116,10 @@ class MetaverseTables:
             out.setdefault(value, set()).add(mv_id)
         return out
 
+    def index_clear(self) -> None:
+        """Drop every join index row (the join attributes changed: the index is built again)."""
+        self._w().execute("DELETE FROM mv_index")
+
     def index_set(self, entries: dict[int, list[tuple[str, str, str]]], unindexed: Iterable[int] = ()) -> None:
         """Replace the index rows of each MV object with (mv_type, attr, value) entries; ``unindexed``:
         those known to have no rows yet."""

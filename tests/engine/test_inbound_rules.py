@@ -143,3 +143,19 @@ def test_each_attribute_names_its_contributor_and_one_contributor_stands_for_all
     lab.cycle()
     ada = _contributors(lab)["1"]
     assert list(ada) == ["*"] and ada["*"][0] == "In from HR"  # HR alone gives every attribute
+
+
+def test_a_join_added_later_finds_the_metaverse_objects_that_already_hold_its_attribute(lab: Lab) -> None:
+    # the metaverse already holds displayName when a rule starts joining on it: the objects whose value
+    # does not change in that sync must be found too (the join index is rebuilt for the new attribute)
+    setup(lab)
+    lab.playbook(BASE.replace("join: [[{cs: owner, mv: employeeId}]]", "join: [[{cs: owner, mv: title}]]"))
+    lab.csv("badge.csv", [])
+    lab.cycle()
+    with lab.engine() as eng:
+        assert eng.store.count_cs("badge", "joined") == 0
+    lab.playbook(BASE.replace("join: [[{cs: owner, mv: employeeId}]]", "join: [[{cs: owner, mv: displayName}]]"))
+    lab.csv("badge.csv", [{"badgeId": "b1", "owner": "alan turing", "printed": "", "role": "Fellow",
+                           "kind": "employee"}])  # fmt: skip
+    lab.cycle()
+    assert dir_rows(lab)["2"]["title"] == "Fellow"  # joined by displayName: the badge's role flows

@@ -8,6 +8,7 @@ next lookup at once (an overlay) and written when the batch is flushed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reconciler.engine.objects import MVObject
@@ -22,6 +23,25 @@ def index_values(value: Any) -> list[str]:
     if isinstance(value, list):
         return [norm_ci(v) for v in value if v is not None]
     return [norm_ci(value)]
+
+
+INDEXED_KEY = "join_index_attributes"  # meta: the MV attributes, per type, the join index holds
+
+
+def ensure_index(store: StateStore, join_attrs: dict[str, set[str]], batch: int) -> None:
+    """Build the join index again when the rules join on other attributes than it holds. It is kept
+    up to date as MV objects change, so an object whose values a sync leaves alone would otherwise
+    never be indexed under an attribute a new join rule uses, and that join would miss it."""
+    want = json.dumps({t: sorted(a) for t, a in sorted(join_attrs.items()) if a})
+    if store.get_meta(INDEXED_KEY) == want:
+        return
+    store.index_clear()
+    index = JoinIndex(store, join_attrs, preload=False)
+    for objs in store.iter_mv(None, batch):
+        entries = {mv.id: index.entries_for(mv) for mv in objs if mv.id is not None}
+        store.index_set({i: e for i, e in entries.items() if e}, unindexed=entries)
+    store.set_meta(INDEXED_KEY, want)
+    store.commit()  # with the rows: a run killed before this builds it again
 
 
 class JoinIndex:
