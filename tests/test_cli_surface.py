@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import click
 import pytest
@@ -90,21 +89,3 @@ def test_every_help_shows_an_example_command(verb: str) -> None:
     for path in paths:
         out = CliRunner().invoke(cli, [*path, "--help"]).output
         assert "Example" in out and f"reconciler {' '.join(path)}" in out, (path, out)
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["search", "cs", "pb.yml", "hr", "--scope", "joined"],
-        ["search", "mv", "pb.yml", "--type", "person"],
-        ["explain", "pb.yml", "1001"],
-    ],
-)
-def test_a_verb_not_implemented_yet_says_so_and_exits_1(tmp_path: Path, args: list[str]) -> None:
-    cli_path = str(Path(sys.executable).parent / "reconciler")
-    done = subprocess.run([cli_path, *args], capture_output=True, text=True, cwd=tmp_path, timeout=60)
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        f"error: '{' '.join(a for a in args[:2] if a in ('search', 'cs', 'mv', 'explain'))}'"
-        " is not implemented yet in this version of reconciler"
-    ]

@@ -41,10 +41,6 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def not_yet(verb: str) -> NoReturn:
-    fail(f"'{verb}' is not implemented yet in this version of reconciler")
-
-
 def format_option(default: str = "text") -> Callable[[F], F]:
     """--format text|md|json|html and --json (short for --format json)."""
 

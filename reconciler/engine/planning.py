@@ -11,9 +11,9 @@ from functools import partial
 from typing import Any
 
 from reconciler.engine.context import Context
-from reconciler.engine.objects import NORMAL
+from reconciler.engine.objects import NORMAL, CSObject
 from reconciler.plan.model import AttributeDelta, LazyChange, PlannedChange, UnmanagedObject
-from reconciler.store.rows import loads
+from reconciler.store.rows import dumps, loads
 
 
 def _sensitive_flows(ctx: Context) -> set[tuple[str, str]]:
@@ -101,6 +101,17 @@ def planned_changes(ctx: Context) -> list[PlannedChange]:
             for row, pe in zip(rows, pes):
                 out.append(_change(shared, name, row, pe, mv_guids))
     return out
+
+
+def planned_change(ctx: Context, cs: CSObject) -> PlannedChange:
+    """One object's pending export as a change, exactly as ``planned_changes`` shows it (``explain``)."""
+    pe = cs.pending_export or {}
+    row = (cs.id, cs.guid, cs.object_type, cs.dn, cs.anchor, cs.mv_id, dumps(pe), dumps(cs.attrs))
+    target_ids = {i for ids in (pe.get("refs") or {}).values() for i in ids}
+    updated = [cs.id] if cs.id is not None and pe.get("refs") and pe.get("op") != "add" else []
+    shared = _Batch(ctx, ctx.ref_attrs(cs.connector), target_ids, updated, _sensitive_flows(ctx))
+    mv_guids = ctx.store.mv_guids([cs.mv_id]) if cs.mv_id is not None else {}  # type: ignore[attr-defined]
+    return _change(shared, cs.connector, row, pe, mv_guids)
 
 
 class RefTargetView:

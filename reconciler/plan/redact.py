@@ -103,8 +103,8 @@ class Redactor:
             return dataclasses.replace(
                 delta,
                 sensitive=True,
-                before=_mask(delta.before),
-                after=_mask(delta.after),
+                before=mask(delta.before),
+                after=mask(delta.after),
                 added=None if delta.added is None else [REDACTED] * len(delta.added),
                 removed=None if delta.removed is None else [REDACTED] * len(delta.removed),
             )
@@ -121,7 +121,8 @@ class Redactor:
         return dataclasses.replace(delta, **scrubbed)
 
 
-def _mask(value: Any) -> Any:
+def mask(value: Any) -> Any:
+    """A sensitive value as shown: REDACTED, but absent stays absent."""
     # keep "absent" visible: a reviewer must still see that a sensitive value appears or goes
     if value is None or value == [] or value == "":
         return value
