@@ -113,6 +113,11 @@ def measure(n: int) -> dict[str, Any]:
     from reconciler.engine.core import open_state
     from reconciler.plan.compute import compute_plan
     from reconciler.playbook import load_playbook
+    from reconciler.store.sqlite_mode import multithread_for_process
+
+    # as the command line sets SQLite up for its process (this child's stages stand for it)
+    unset = multithread_for_process()
+    sqlite_mode = "multi-thread" if unset is None else f"serialized: {unset}"
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
     try:
@@ -152,7 +157,7 @@ def measure(n: int) -> dict[str, Any]:
                 stage("import-1k-changed", n, lambda: engine.import_connector("hr", None))
                 stage("delta-sync-1k", changed, lambda: engine.synchronize_all(None))
                 store.close()
-                return {"n": n, "groups": groups, "peak_rss_mb": round(peak_mb(), 1),
+                return {"n": n, "groups": groups, "sqlite_mode": sqlite_mode, "peak_rss_mb": round(peak_mb(), 1),
                         "import_plus_full_sync_seconds": round(stages[0]["seconds"] + stages[1]["seconds"], 3),
                         "stages": stages, "note": f"export and later stages measured up to {FULL_CYCLE_UP_TO:,} people"}  # fmt: skip
             stage("export", n + groups, lambda: engine.export_all())
@@ -168,6 +173,7 @@ def measure(n: int) -> dict[str, Any]:
         return {
             "n": n,
             "groups": groups,
+            "sqlite_mode": sqlite_mode,
             "changed_1pct": changed,
             "planned_changes_1pct": planned,
             "cycle_1pct_errors": sum(r.errors for r in cycle.runs),

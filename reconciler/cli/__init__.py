@@ -84,4 +84,8 @@ def cli() -> None:
 
 
 def main() -> None:
+    """The console script: this process is the reconciler's own, so SQLite is set up for it first."""
+    from reconciler.store.sqlite_mode import multithread_for_process
+
+    multithread_for_process()
     cli(prog_name="reconciler")
