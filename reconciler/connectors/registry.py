@@ -18,7 +18,6 @@ GROUP = "reconciler.connectors"
 
 #: Types the product defines but that this build does not ship yet.
 PLANNED: dict[str, str] = {
-    "ldap": "the ldap connector is not available yet in this version of reconciler",
     "graph": "the graph connector is not available yet in this version of reconciler",
 }
 #: Types whose connector needs an optional extra, and the command that installs it.

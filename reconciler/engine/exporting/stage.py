@@ -138,7 +138,6 @@ class ExportStage:
                     pending.extend(o for o in batch if self.only is None or change_key(o) in self.only)
                 pending = dependency_order(pending)
                 result.total = len(pending)
-                sent = {o.id for o in pending}
                 self._send(pending)
                 del pending
             else:
@@ -153,8 +152,7 @@ class ExportStage:
                     loaded = self.store.cs_exports_by_ids(ids)
                     self._send([loaded[j] for j in ids if j in loaded])
                     del loaded
-                sent = set(order)
-            self._restage_referrers_of_renamed(sent)  # type: ignore[arg-type]
+            self._restage_referrers_of_renamed()
             self._send_followups()
         except ConnectorError as exc:
             result.status = STOPPED_CONNECTIVITY
@@ -357,7 +355,7 @@ class ExportStage:
             cs.pending_export = None
         saved.append(cs)
 
-    def _restage_referrers_of_renamed(self, sent: set[int]) -> None:
+    def _restage_referrers_of_renamed(self) -> None:
         """Objects of this connector that name a renamed object by DN hold its old DN: a file does not
         follow renames as a directory server's referential integrity does, so their references are
         sent again (with the new DN) in this export."""
@@ -365,7 +363,8 @@ class ExportStage:
             return
         renamed = set(self._renamed)
         self._renamed = []
-        referrers = self.store.referrers(renamed) - sent
+        # objects sent in this export too: a change of their own did not carry a reference it left alone
+        referrers = self.store.referrers(renamed) - renamed
         objs = [o for o in self.store.cs_by_ids(referrers).values() if o.connector == self.name and o.kind == 0]
         held = self.store.refs_of([o.id for o in objs])
         for cs in objs:
