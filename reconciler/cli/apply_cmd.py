@@ -109,7 +109,7 @@ def _report(outcome: Outcome) -> None:
             f"error: {_objects(len(outcome.failed))} failed to export (the others were exported):", err=True
         )
         for f in outcome.failed:
-            click.echo(f"  {f.connector}: {f.dn}: {f.error}", err=True)
+            click.echo(f"  {f.connector}: {f.dn}: {f.error}" if f.dn else f"  {f.error}", err=True)
     if not outcome.ok:
         sys.exit(EXIT_ERROR)
 

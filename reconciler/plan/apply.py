@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.engine.runs import STOPPED_CONNECTIVITY
 from reconciler.plan.compute import ProgressFn, Snapshot, make_plan, new_engine, synchronize
 from reconciler.plan.digest import change_identity
 from reconciler.plan.edits import META_KEY, snapshot
@@ -106,7 +107,11 @@ def execute(prepared: Prepared, *, allow_deletes: int | None = None) -> Outcome:
         c.attributes = []
     report = engine.export_all(allow_deletes=allow_deletes, only=only)
     outcome.exported = int(getattr(report, "exported", 0))
-    outcome.failed = [ExportFailure(e.connector, e.dn, e.error) for e in getattr(report, "errors", [])]
+    # a connector the export could not reach fails as a whole: its error names no object, and none of
+    # its changes went out (or can count as confirmed)
+    down = {r.connector for r in getattr(report, "runs", []) if r.status == STOPPED_CONNECTIVITY}
+    outcome.failed = [ExportFailure(e.connector, "" if e.kind == "connector" else e.dn, e.error)
+                      for e in getattr(report, "errors", [])]  # fmt: skip
     failed = {(f.connector, f.dn.lower()) for f in outcome.failed}
     # the confirming import: what the systems now hold is compared with export memory
     written = sorted({r.connector for r in getattr(report, "runs", []) if r.connector and _wrote(r)})
@@ -120,7 +125,8 @@ def execute(prepared: Prepared, *, allow_deletes: int | None = None) -> Outcome:
     outcome.confirmed = [
         c.dn
         for c in prepared.snapshot.changes
-        if (c.connector, c.dn.lower()) not in failed and (c.connector, c.dn.lower()) not in missing
+        if c.connector not in down
+        and (c.connector, c.dn.lower()) not in failed and (c.connector, c.dn.lower()) not in missing
     ]
     _remember_rules(prepared)
     store.commit()

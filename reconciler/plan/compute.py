@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.engine.runs import STOPPED_CONNECTIVITY
+from reconciler.errors import ConnectionFailed
 from reconciler.plan.drift import DriftReport, build_report
 from reconciler.plan.edits import META_KEY, rule_edits
 from reconciler.plan.model import ImportSummary, ObjectProblem, PlannedChange, UnmanagedObject
@@ -55,7 +57,9 @@ def synchronize(engine: Any, store: Any, playbook: Playbook, state_version: int)
     """Import everything and synchronize; collect the plan's raw material (the caller owns the transaction)."""
     before_digest = store.get_meta(RULES_DIGEST_KEY)
     applied = store.get_meta(META_KEY)
-    runs = [*engine.import_all(), *engine.synchronize_all(full=None)]
+    imported = engine.import_all()
+    _check_reached(imported)
+    runs = [*imported, *engine.synchronize_all(full=None)]
     return Snapshot(
         changes=list(engine.planned_changes()),
         unmanaged=list(engine.unmanaged()),
@@ -66,6 +70,18 @@ def synchronize(engine: Any, store: Any, playbook: Playbook, state_version: int)
         applied_rules=applied,
         problems=problems_of(runs),
     )
+
+
+def _check_reached(runs: list[Any]) -> None:
+    """A plan computed without a connector's objects would add what it already holds and miss what
+    changed in it: a connector that could not be read stops the plan (and so the apply) as a whole."""
+    down = [r for r in runs if getattr(r, "status", None) == STOPPED_CONNECTIVITY]
+    if down:
+        what = "; ".join(r.messages[0] if r.messages else f"connector {r.connector} could not be read" for r in down)
+        raise ConnectionFailed(
+            f"{what}; nothing was planned or exported",
+            hint="a plan reads every enabled connector: run again once it answers, or set `enabled: false` on it",
+        )
 
 
 def problems_of(runs: list[Any]) -> list[ObjectProblem]:
