@@ -69,6 +69,7 @@ class ImportResult:
     objects: Iterator[ImportedObject]
     full: bool = True  # False: only changes since the watermark were returned
     watermark: str | None = None  # set (or updated) by the connector once ``objects`` is exhausted
+    note: str | None = None  # why a delta asked for is full (the log purged, the token expired): shown to users
 
 
 @dataclass

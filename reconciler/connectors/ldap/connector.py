@@ -7,7 +7,7 @@
 - Attributes of DN syntax are references (``reference_attributes``, from the server's schema);
   password attributes (``userPassword``) are write-only: exported, never read back or compared.
 - Full import: a paged search of each container. Delta import: the accesslog (see ``delta``); a
-  delta the watermark cannot serve is a full import, and ``last_note`` says why.
+  delta the watermark cannot serve is a full import, and its ``note`` says why.
 - Export: add (with the anchor read back), modify, modify DN (rename and move), delete (see
   ``export``).
 
@@ -64,7 +64,6 @@ class LdapConnector(Connector):
         self._schema: DirectorySchema | None = None
         self._map: AttributeMap | None = None
         self._exporter: Exporter | None = None
-        self.last_note: str | None = None  # why the last delta import was full, if it was
 
     # ----------------------------------------------------------- what it reads once
     def _server_schema(self) -> DirectorySchema:
@@ -139,13 +138,13 @@ class LdapConnector(Connector):
 
     def delta_import(self, watermark: str | None) -> ImportResult:
         log = AccessLog(self.directory, self.settings)
-        self.last_note = None
         try:
             # the log is read here, before the result says whether it is full (the engine reads that first)
             touched, mark = log.touched(log.position(watermark))
         except Unusable as why:
-            self.last_note = f"full import: {why}"
-            return self.full_import()
+            full = self.full_import()
+            full.note = f"a full import: {why}"
+            return full
         result = ImportResult(objects=iter(()), full=False)
         result.objects = self._delta(touched, mark, result)
         return result

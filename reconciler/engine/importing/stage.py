@@ -108,6 +108,8 @@ class ImportStage:
             result.error(self.name, exc.one_line(), kind="connector")
             result.messages.append(exc.one_line())
             return self._finish(result)
+        if imp.note:
+            self.result.messages.append(imp.note)  # a delta served as a full import says why
         if is_full:
             self._vanished()
         self.store.set_connector_state(
@@ -127,7 +129,8 @@ class ImportStage:
         self.store.commit()
         s = self.summary
         s.added, s.updated, s.deleted, s.errors = result.added, result.changed, result.deleted, result.errors
-        s.messages = [e.error for e in result.error_list[:20]]
+        s.messages = [m for m in result.messages if m not in {e.error for e in result.error_list}][:5] + [
+            e.error for e in result.error_list[:20]]
         return result
 
     # ----------------------------------------------------------- batches

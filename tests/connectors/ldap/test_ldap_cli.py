@@ -277,3 +277,14 @@ def test_people_imported_from_the_directory_flow_out_to_a_csv(tmp_path: Path, sl
         "cid": {"employeeId": "cid", "displayName": "Cid Poe", "manager": "bob"},
     }
     assert "No changes." in ws.run("plan", "--detailed-exitcode")
+
+
+def test_a_plan_says_why_a_delta_import_was_full(hr_to_ldap: Workspace) -> None:
+    ws = hr_to_ldap
+    ws.run("apply", "--auto-approve")
+    assert "import corp (delta)" in ws.run("plan")
+    playbook = ws.root / "playbook.yml"
+    playbook.write_text(playbook.read_text().replace("manager, employeeNumber]", "manager, employeeNumber, title]"))
+    lines = ws.run("plan").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("import corp (full)"))
+    assert "a full import" in lines[at + 1] and "settings" in lines[at + 1]  # the reason, under its import

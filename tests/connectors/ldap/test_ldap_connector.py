@@ -169,17 +169,17 @@ def test_a_delta_the_watermark_cannot_serve_is_a_full_import_that_says_why(slapd
     conn = open_connector(ldap_config(slapd, [ou]))
     assert isinstance(conn, LdapConnector)
     first = conn.delta_import(None)
-    assert first.full and len(list(first.objects)) == 1 and "no watermark" in (conn.last_note or "")
+    assert first.full and len(list(first.objects)) == 1 and "no watermark" in (first.note or "")
     digest = (first.watermark or "").split(":")[1]
     purged = conn.delta_import(f"accesslog:{digest}:19700101000000.000001Z")
-    assert purged.full and "purged" in (conn.last_note or "")
+    assert purged.full and "purged" in (purged.note or "")
     assert len(list(purged.objects)) == 1
     forged = conn.delta_import(f"accesslog:{digest}:*)(reqType=*")
-    assert forged.full and "does not hold a time" in (conn.last_note or "")
+    assert forged.full and "does not hold a time" in (forged.note or "")
     assert len(list(forged.objects)) == 1
     other = open_connector(ldap_config(slapd, [ou], object_types={"inetOrgPerson": ["uid", "cn", "title"]}))
     changed = other.delta_import(first.watermark)
-    assert changed.full and "settings changed" in (other.last_note or "")  # type: ignore[attr-defined]
+    assert changed.full and "settings changed" in (changed.note or "")
     conn.close()
     other.close()
 
