@@ -41,8 +41,11 @@ def print_errors(runs: Iterable[Any], limit: int = 20) -> None:
             if shown >= limit:
                 click.echo("  … more in `reconciler history`", err=True)
                 return
-            where = f"{e.connector}: " if e.connector else ""
-            click.echo(f"  {e.kind}: {where}{e.dn}: {e.error}", err=True)
+            if e.kind == "connector":  # the connector as a whole: its error names it already
+                click.echo(f"  {run.profile}: {e.error}", err=True)
+            else:
+                where = f"{e.connector}: " if e.connector else ""
+                click.echo(f"  {e.kind}: {where}{e.dn}: {e.error}", err=True)
             shown += 1
 
 

@@ -47,6 +47,12 @@ def test_a_plan_needs_every_connector_read(tmp_path: Path, monkeypatch: pytest.M
         assert line.startswith("error: connector corp: cannot connect to ldap://127.0.0.1:")
         assert "nothing was planned or exported" in line and "pw-never-shown" not in done.out + done.err
     assert not (tmp_path / "dir.csv").exists()  # the reachable target was not written either
+    # the scheduler's cycle goes on with the others, and says once per run what stopped
+    done = ws.run("run", ".", "--cycle", "delta")
+    assert done.code == 1 and (tmp_path / "dir.csv").exists()
+    stopped = [line.strip() for line in done.err.splitlines() if "cannot connect" in line]
+    assert [line.split(":")[0] for line in stopped] == ["full-import"]  # no rule writes to corp here
+    assert all(line.count("corp") == 1 for line in stopped), stopped
 
 
 def test_a_connector_lost_during_the_export_fails_its_changes(tmp_path: Path,
