@@ -332,6 +332,23 @@ class ConnectorSpaceTables:
             out.update(r[0] for r in self.conn.execute(q, chunk))
         return out
 
+    def retarget_refs(self, moves: dict[int, int]) -> None:
+        """References to each old id name the new one instead (a placeholder's, when its object arrives)."""
+        self._w().executemany("UPDATE cs_ref SET dst=? WHERE dst=?", [(new, old) for old, new in moves.items()])
+
+    def refs_to(self, dst_ids: Iterable[int]) -> list[tuple[int, str, int]]:
+        """(src, attr, dst) of every reference to ``dst_ids``."""
+        out: list[tuple[int, str, int]] = []
+        for chunk in chunks(set(dst_ids)):
+            q = f"SELECT src, attr, dst FROM cs_ref WHERE dst IN ({','.join('?' * len(chunk))})"
+            out.extend(self.conn.execute(q, chunk))
+        return out
+
+    def retarget_ref_rows(self, rows: Iterable[tuple[int, str, int, int]]) -> None:
+        """(src, attr, old dst, new dst): those references name the new target."""
+        self._w().executemany("UPDATE cs_ref SET dst=? WHERE src=? AND attr=? AND dst=?",
+                              [(new, src, attr, old) for src, attr, old, new in rows])  # fmt: skip
+
     def mark_resync(self, cs_ids: Iterable[int]) -> None:
         self._w().executemany("UPDATE cs SET resync=1 WHERE id=?", [(i,) for i in cs_ids])
 

@@ -19,6 +19,7 @@ from reconciler.connectors.base import AttributeChange, ExportChange, ExportResu
 from reconciler.engine.context import Context
 from reconciler.engine.objects import AWAITING, EXPORTED, IN_FLIGHT, PLACEHOLDER, CSObject, normalize_dn
 from reconciler.engine.planning import RefTargetView, ref_targets
+from reconciler.engine.renames import take_over_placeholders
 from reconciler.engine.runs import COMPLETED_EXPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
 from reconciler.errors import ConnectorError, DeletionThresholdError
 
@@ -152,7 +153,6 @@ class ExportStage:
                     loaded = self.store.cs_exports_by_ids(ids)
                     self._send([loaded[j] for j in ids if j in loaded])
                     del loaded
-            self._restage_referrers_of_renamed()
             self._send_followups()
         except ConnectorError as exc:
             result.status = STOPPED_CONNECTIVITY
@@ -267,6 +267,7 @@ class ExportStage:
         # hundred thousand memories at once
         for i in range(0, len(objs), self.ctx.batch):
             part = range(i, min(i + self.ctx.batch, len(objs)))
+            renamed_ids = {c.key for c in changes[i : i + self.ctx.batch] if c.op == "rename"}
             stored = {objs[j].id: (objs[j].dn, objs[j].anchor) for j in part}  # DN and anchor as stored now
             saved: list[CSObject] = []
             whole: list[CSObject] = []
@@ -286,10 +287,15 @@ class ExportStage:
                 self.store.save_cs_exported([cs for cs in done if stored[cs.id] != (cs.dn, cs.anchor)])
             if deleted:
                 self.store.delete_cs(deleted)
+            renamed = [objs[j] for j in part if objs[j].id in renamed_ids] if renamed_ids else []
+            if renamed:  # a referrer may have reached the new DN first (engine.renames)
+                take_over_placeholders(self.store, self.name, renamed)
             for cs in saved:
                 cs.export_memory = None  # written; a follow-up reads its object again
             for j in part:
                 changes[j] = _SENT
+        # in the transaction of the renames' results: a run killed after it still sends the new DNs
+        self._restage_referrers_of_renamed()
         self.store.commit()
         self.ctx.report(f"export {self.name}", self.result.added + self.result.changed + self.result.deleted, None)
         self.ctx.crash.boundary("export")
@@ -379,8 +385,7 @@ class ExportStage:
                 pe["refs"].setdefault(a, ids)
             cs.pending_export = pe
         if objs:
-            self.store.save_cs_pending(objs)
-            self.store.commit()
+            self.store.save_cs_pending(objs)  # committed by the caller with the results of the renames
             self._followups = getattr(self, "_followups", []) + objs
 
     def _send_followups(self) -> None:

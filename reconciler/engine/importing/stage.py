@@ -34,6 +34,7 @@ from reconciler.engine.objects import (
     new_guid,
     normalize_dn,
 )
+from reconciler.engine.renames import stale_references, take_over_placeholders
 from reconciler.engine.runs import COMPLETED_IMPORT_ERRORS, STOPPED_CONNECTIVITY, RunResult, now_iso
 from reconciler.engine.values import same, to_stored
 from reconciler.errors import ConnectorError
@@ -205,6 +206,7 @@ class ImportStage:
         ref_pending = []
         confirmed_light: list[CSObject] = []
         memory_light: list[CSObject] = []
+        renamed: list[tuple[CSObject, str]] = []  # stored objects this batch renamed, with their old DNs
         self.result.total += len(objs)
         for i, obj in enumerate(objs):
             lc = light.get(obj.anchor) if light and obj.anchor is not None else None  # type: ignore[arg-type]
@@ -260,6 +262,8 @@ class ImportStage:
                 if cs.export_memory and self.ctx.mutation != "ignore-export-memory":
                     confirmed = self._confirm(cs, attrs)
                     changed[cs.id] = cs
+                if cs.kind == NORMAL and cs.dn != obj.dn:
+                    renamed.append((cs, cs.dn))  # renamed in the system: a placeholder may stand at its new DN
                 if cs.hash == digest and cs.kind == NORMAL and cs.object_type == obj.object_type and (
                     cs.pending_import != "delete"
                 ):
@@ -291,6 +295,8 @@ class ImportStage:
                     store.delete_cs(orphans)
                     for c in {t.connector for t in self.refs.values()}:
                         self.resolver.deleted(c)
+        if renamed:
+            self._take_over_placeholders(renamed, {**{o.id: o for o in new if o.id is not None}, **changed})
         if self.hierarchical and new:
             self.resolver.parent_placeholders(self.name, [o.dn for o in new], self.config.option("base_dn"))
         if self.resolver.new_placeholders:
@@ -353,6 +359,20 @@ class ImportStage:
         if key is not None and key in by_key and by_key[key].id not in self.seen:
             return by_key.pop(key)
         return None
+
+    def _take_over_placeholders(self, renamed: list[tuple[CSObject, str]], current: dict[int, CSObject]) -> None:
+        """Objects renamed onto DNs placeholders stand for take their places, and references that still
+        name their old DNs name those now (see engine.renames)."""
+        resolver = self.resolver
+        objs = [cs for cs, _ in renamed]
+        taken = take_over_placeholders(self.store, self.name, objs, resolver.new_placeholders)
+        resolver.new_placeholders = [p for p in resolver.new_placeholders if p.id not in taken]
+        by_dn = resolver._map(self.name, "dn")
+        for cs in objs:
+            by_dn[cs.dn_norm] = cs.id  # type: ignore[assignment]
+        refs_by_dn = self.ctx.ref_attrs
+        self.dirty_mv |= stale_references(
+            self.store, renamed, lambda c, a: (t := refs_by_dn(c).get(a)) is not None and t.by == "dn", current)
 
     def _update(self, cs: CSObject, obj: ImportedObject, attrs: dict[str, Any], digest: str,
                 key_norm: str | None, confirmed: set[str]) -> None:  # fmt: skip
