@@ -17,9 +17,7 @@ from reconciler.playbook.model import ConnectorConfig
 GROUP = "reconciler.connectors"
 
 #: Types the product defines but that this build does not ship yet.
-PLANNED: dict[str, str] = {
-    "graph": "the graph connector is not available yet in this version of reconciler",
-}
+PLANNED: dict[str, str] = {}
 #: Types whose connector needs an optional extra, and the command that installs it.
 EXTRAS: dict[str, str] = {"graph": "pip install 'reconciler[graph]'"}
 

@@ -35,10 +35,9 @@ def test_an_unknown_type_lists_the_known_ones() -> None:
     assert "csv, graph, json, ldap, ldif" in err.value.one_line()
 
 
-def test_graph_says_it_is_not_available_yet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_entry_points", lambda: {})
-    with pytest.raises(UserError, match="the graph connector is not available yet"):
-        registry.connector_class("graph")
+def test_graph_comes_from_its_entry_point() -> None:
+    assert registry._entry_points()["graph"].value == "reconciler.connectors.graph.connector:GraphConnector"
+    assert "graph" not in registry.PLANNED and "graph" in registry.known_types()
 
 
 def test_a_graph_connector_without_its_sdk_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
