@@ -15,6 +15,7 @@ import binascii
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from reconciler.connectors.files.common import generalized_time  # one form for LDIF files and servers
 from reconciler.connectors.ldap.schema import BINARY, BOOLEAN, GENERALIZED_TIME, INTEGER
 
 # ---------------------------------------------------------------- import
@@ -104,16 +105,6 @@ def collect(decode: Any, raws: list[bytes]) -> Any:
 
 
 # ---------------------------------------------------------------- export
-
-
-def generalized_time(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y%m%d%H%M%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
 
 
 def encoder(syntax: str | None, password: bool = False) -> Any:
