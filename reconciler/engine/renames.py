@@ -1,10 +1,15 @@
-"""A renamed object takes over the placeholder that stands at its new DN.
+"""References across a rename: what a reference names when its target's DN changes.
 
-A reference can reach a DN before the object does: a referrer imported while the object still held its
-old DN (the system renamed it in between, or an export added the referrer before it sent the rename and
-the run stopped there) gets a placeholder for the new DN. When the object's DN becomes that DN, on
-import or on export, the references to the placeholder are pointed at the object, whose referrers are
-synchronized again, and the placeholder goes: as a new object takes over a placeholder's row.
+- A reference can reach a DN before the object does: a referrer imported while the object still held
+  its old DN (the system renamed it in between, or an export added the referrer before it sent the
+  rename and the run stopped there) gets a placeholder for the new DN. When the object's DN becomes
+  that DN, on import or on export, the references to the placeholder point at the object, whose
+  referrers are synchronized again, and the placeholder goes: as a new object takes over a
+  placeholder's row (``take_over_placeholders``).
+- The other way round, a referrer whose text still names the old DN after an import finds the object
+  renamed (a file, or a directory without referential integrity, keeps it) no longer reaches the
+  object: its reference names what stands at the old DN, so synchronization exports the new DN
+  (``stale_references``).
 """
 
 from __future__ import annotations
