@@ -3,7 +3,8 @@ manager and members through their $ref requests), delete (DELETE; 404 = already 
 
 One result per change. A failure of one object (Graph's 400, 404, 403…) is that change's result, in
 Graph's words; a failure of the connection, the credentials or throttling that outlasted its retries
-is raised for the batch.
+is raised for the batch when it comes first, and otherwise fails the changes not sent yet (retryable),
+so that what was written is recorded. An object created whose reference could not be set is added.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from reconciler.connectors.graph.reader import Reader
 from reconciler.connectors.graph.settings import COLLECTIONS, DN_ATTRIBUTE, Settings
 from reconciler.connectors.graph.translate import GraphFailure
 from reconciler.connectors.graph.values import REFERENCES, to_graph
-from reconciler.errors import ObjectError
+from reconciler.errors import ObjectError, ReconcilerError
 
 
 class Exporter:
@@ -28,7 +29,19 @@ class Exporter:
         self.reader = reader
 
     def apply(self, changes: Sequence[ExportChange]) -> list[ExportResult]:
-        return [self.one(ch) for ch in changes]
+        results: list[ExportResult] = []
+        for i, ch in enumerate(changes):
+            try:
+                results.append(self.one(ch))
+            except ReconcilerError as exc:
+                if not results:
+                    raise  # nothing of the batch was written: the batch fails as a whole
+                # the connection, the credentials or throttling gave out partway: what was written stays
+                # written (raising would have the next run create it again), the rest waits for the next run
+                results.extend(ExportResult(c.key, ok=False, error=f"{c.dn}: not sent: {exc.one_line()}",
+                                            retryable=True) for c in changes[i:])  # fmt: skip
+                break
+        return results
 
     def one(self, ch: ExportChange) -> ExportResult:
         if ch.object_type not in COLLECTIONS:
@@ -61,11 +74,10 @@ class Exporter:
             for name in REFERENCES:
                 if ch.attributes.get(name) is not None:
                     self.set_reference(t, oid, AttributeChange(name, replace=ch.attributes[name]), new=True)
-        except GraphFailure as failure:
-            if failure.batch:
-                raise failure.error from failure.__cause__
-            return ExportResult(ch.key, ok=False, anchor=oid, dn=ch.dn,
-                                error=f"{ch.dn}: created, but {failure.error.message}")  # fmt: skip
+        except GraphFailure:
+            # the object exists: reported as added with its id, or the next run would create it again; the
+            # reference it lacks is not confirmed by the next import and is sent again
+            pass
         return ExportResult(ch.key, ok=True, anchor=oid, dn=ch.dn)
 
     # ----------------------------------------------------------- update

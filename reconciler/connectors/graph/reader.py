@@ -81,6 +81,8 @@ class Reader:
         """A deltaLink for the tenant as it is now (asked before a full read: what changes during the read
         is in the next delta)."""
         sel, exp = self.select(object_type), self.expand(object_type)
+        if self.wants_members(object_type):
+            sel = [*sel, "members"]  # a group's delta shows membership changes only when members is selected
         page = self.session.call_or_fail(lambda c: b.latest_delta(c, object_type, sel, exp),
                                          f"start tracking {object_type} changes")  # fmt: skip
         while page.get("@odata.nextLink"):

@@ -70,6 +70,7 @@ class Directory:
         self.members: dict[str, list[str]] = {}
         self.seq = 0
         self.changed: dict[str, int] = {}  # id → sequence of its last change
+        self.members_changed: dict[str, int] = {}  # group id → sequence of its last membership change
         self.removed: dict[str, tuple[str, int]] = {}  # id → (collection, sequence of its deletion)
         self.pages: dict[str, tuple[list[dict[str, Any]], str | None]] = {}  # skiptoken → rest, deltaLink
         self.delta_tokens: dict[str, tuple[int, list[str] | None, str | None]] = {}
@@ -77,11 +78,17 @@ class Directory:
         self.tokens: set[str] = set()
         self.requests: list[tuple[str, str]] = []
         self.throttle_left = 0
+        self.throttle_after = 0  # Graph requests answered before the throttling starts
         self.retry_after = 1
 
     def touch(self, oid: str) -> None:
         self.seq += 1
         self.changed[oid] = self.seq
+
+    def touch_members(self, gid: str) -> None:
+        """A membership change: as in Graph, a group's delta shows it only to a request that selected members."""
+        self.seq += 1
+        self.members_changed[gid] = self.seq
 
     def collection_of(self, oid: str) -> str | None:
         return next((c for c, objs in self.objects.items() if oid in objs), None)
@@ -118,7 +125,7 @@ class Directory:
             for gid, ids in self.members.items():
                 if oid in ids:
                     ids.remove(oid)
-                    self.touch(gid)
+                    self.touch_members(gid)
             self.changed.pop(oid, None)
             self.seq += 1
             self.removed[oid] = (coll, self.seq)
@@ -131,9 +138,9 @@ class Directory:
         with self.lock:
             self.delta_tokens.clear()
 
-    def throttle(self, times: int, retry_after: int = 1) -> None:
+    def throttle(self, times: int, retry_after: int = 1, after: int = 0) -> None:
         with self.lock:
-            self.throttle_left, self.retry_after = times, retry_after
+            self.throttle_left, self.retry_after, self.throttle_after = times, retry_after, after
 
     # ----------------------------------------------------------- rendering
     def render(self, coll: str, obj: dict[str, Any], select: list[str] | None, expand: str | None,
@@ -191,7 +198,9 @@ class Handler(BaseHTTPRequestHandler):
                 d.requests.append((method, self.path))
                 if url.path.startswith("/v1.0/"):
                     self._authorize()
-                    if d.throttle_left > 0:
+                    if d.throttle_after > 0:
+                        d.throttle_after -= 1
+                    elif d.throttle_left > 0:
                         d.throttle_left -= 1
                         raise GraphError(429, "TooManyRequests", "Too many requests.",
                                          {"Retry-After": str(d.retry_after)})  # fmt: skip
@@ -319,13 +328,13 @@ class GraphHTTPServer(ThreadingHTTPServer):
                     raise GraphError(400, "Request_BadRequest", "One or more added object references already "
                                      "exist for the following modified properties: 'members'.")  # fmt: skip
                 members.append(target)
-                d.touch(oid)
+                d.touch_members(oid)
                 return 204, None
             if method == "DELETE" and ref and ref_id is not None:
                 if ref_id not in members:
                     raise _not_found(ref_id)
                 members.remove(ref_id)
-                d.touch(oid)
+                d.touch_members(oid)
                 return 204, None
         raise GraphError(405, "Request_BadRequest", f"{method} is not supported on {path}")
 
@@ -415,8 +424,9 @@ class GraphHTTPServer(ThreadingHTTPServer):
                                  "replace it with the initial delta request.")  # fmt: skip
             since, select, expand = d.delta_tokens[token]
         items: list[dict[str, Any]] = []
+        by_members = coll == "groups" and select is not None and "members" in select
         for oid, obj in d.objects[coll].items():
-            if d.changed.get(oid, 0) > since:
+            if d.changed.get(oid, 0) > since or (by_members and d.members_changed.get(oid, 0) > since):
                 items.append(d.render(coll, obj, select, expand, delta=True))
         if token is not None:
             for oid, (c, when) in d.removed.items():
