@@ -46,6 +46,20 @@ class Redactor:
                     pairs.add((rule.connector.lower(), flow.target.lower()))
         return cls(sensitive=pairs, sensitive_anywhere=mv_sensitive, secrets=_revealable(playbook.raw))
 
+    @classmethod
+    def for_sources(cls, playbook: Playbook) -> Redactor:
+        """``for_playbook``, also masking the CS attributes an inbound flow reads into a sensitive MV
+        attribute: a plan never shows a source's values, search and explain do."""
+        redactor = cls.for_playbook(playbook)
+        for rule in playbook.sync_rules:
+            if rule.direction != "inbound":
+                continue
+            for flow in rule.flows:
+                if flow.target.lower() in redactor.sensitive_anywhere:
+                    names = _names_read(flow.source, flow.expression)
+                    redactor.sensitive.update((rule.connector.lower(), n.lower()) for n in names)
+        return redactor
+
     def is_sensitive(self, connector: str, delta: AttributeDelta) -> bool:
         return delta.sensitive or self._sensitive_name(connector.lower(), delta.name.lower())
 
@@ -129,14 +143,15 @@ def mask(value: Any) -> Any:
     return REDACTED
 
 
+def _names_read(source: str | None, expression: str | None) -> list[str]:
+    """The attributes a flow reads: its source, or the ``[name]`` references of its expression."""
+    if source:
+        return [source]
+    return re.findall(r"\[([^\]]+)\]", expression or "")
+
+
 def _reads_sensitive(source: str | None, expression: str | None, sensitive: set[str]) -> bool:
-    if not sensitive:
-        return False
-    if source and source.lower() in sensitive:
-        return True
-    if expression:
-        return any(name.lower() in sensitive for name in re.findall(r"\[([^\]]+)\]", expression))
-    return False
+    return bool(sensitive) and any(name.lower() in sensitive for name in _names_read(source, expression))
 
 
 def _revealable(raw: Any) -> list[str]:

@@ -7,7 +7,6 @@ members is explained without loading them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +91,7 @@ class Helpers:
 
     @classmethod
     def of(cls, ctx: Context) -> Helpers:
-        return cls(ctx, ctx.playbook, ctx.store, sensitive_redactor(ctx.playbook))
+        return cls(ctx, ctx.playbook, ctx.store, Redactor.for_sources(ctx.playbook))
 
     # --------------------------------------------------------------- values
     def attribute(self, name: str, connector: str, value: Any) -> AttributeView:
@@ -194,22 +193,6 @@ class Helpers:
                     text += ": gives no value"
             out.append(text)
         return out
-
-
-def sensitive_redactor(playbook: Playbook) -> Redactor:
-    """The plan's redactor, which also masks the CS attributes that flow *into* a sensitive MV attribute
-    (a plan never shows source objects, explain does)."""
-    redactor = Redactor.for_playbook(playbook)
-    sens = redactor.sensitive_anywhere
-    for rule in playbook.sync_rules:
-        if rule.direction != "inbound":
-            continue
-        for flow in rule.flows:
-            if flow.target.lower() not in sens:
-                continue
-            names = [flow.source] if flow.source else re.findall(r"\[([^\]]+)\]", flow.expression or "")
-            redactor.sensitive.update((rule.connector.lower(), n.lower()) for n in names)
-    return redactor
 
 
 # ----------------------------------------------------------------------------- scope

@@ -26,7 +26,6 @@ Sensitive and password-like attributes are masked with the plan's rules (``plan.
 from __future__ import annotations
 
 import dataclasses
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from reconciler.engine.objects import KIND_NAMES, NORMAL, PLACEHOLDER, TRANSIENT
 from reconciler.engine.values import norm_ci, parse_datetime, to_stored
 from reconciler.errors import UserError
 from reconciler.plan.model import AttributeDelta
-from reconciler.plan.redact import REDACTED, Redactor
+from reconciler.plan.redact import REDACTED, Redactor, mask
 from reconciler.playbook.model import Playbook
 from reconciler.store import SqliteStore
 
@@ -62,7 +61,6 @@ _CS_COLS = ("id, guid, object_type, dn, anchor, kind, attrs, pending_import, pi_
 _CS_ORDER = "ORDER BY dn_norm, kind, id"  # the order of cs_dn (connector, dn_norm, kind): no sort
 _FOLD = "reconciler_fold"  # SQL function: a stored JSON value as norm_ci folds it
 _TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-_REF_NAME = re.compile(r"\[([^\]]+)\]")
 
 # --------------------------------------------------------------------------------------------- results
 
@@ -161,14 +159,7 @@ class Masking:
     MV attribute (a plan never shows a source's values, a search does)."""
 
     def __init__(self, pb: Playbook) -> None:
-        self.redactor = r = Redactor.for_playbook(pb)
-        for rule in pb.sync_rules:
-            if rule.direction != "inbound":
-                continue
-            for flow in rule.flows:
-                if flow.target.lower() in r.sensitive_anywhere:
-                    names = [flow.source] if flow.source else _REF_NAME.findall(flow.expression or "")
-                    r.sensitive.update((rule.connector.lower(), n.lower()) for n in names)
+        self.redactor = Redactor.for_sources(pb)
         self.anchors = {n: [a for a in c.anchor if self.hides(n, a)] for n, c in pb.connectors.items()}
 
     def hides(self, connector: str, name: str) -> bool:
@@ -176,9 +167,7 @@ class Masking:
         return self.redactor.is_sensitive(connector, AttributeDelta(name))
 
     def value(self, connector: str, name: str, value: Any) -> Any:
-        if self.hides(connector, name):
-            return value if value is None or value == [] or value == "" else REDACTED
-        return self.redactor.scrub(value)
+        return mask(value) if self.hides(connector, name) else self.redactor.scrub(value)
 
     def text(self, value: str | None) -> str | None:
         return value if value is None else self.redactor.scrub(value)
