@@ -367,9 +367,8 @@ class ImportStage:
         objs = [cs for cs, _ in renamed]
         taken = take_over_placeholders(self.store, self.name, objs, resolver.new_placeholders)
         resolver.new_placeholders = [p for p in resolver.new_placeholders if p.id not in taken]
-        by_dn = resolver._map(self.name, "dn")
         for cs in objs:
-            by_dn[cs.dn_norm] = cs.id  # type: ignore[assignment]
+            resolver.remember(cs)  # under its new DN, for the rest of the batch
         refs_by_dn = self.ctx.ref_attrs
         self.dirty_mv |= stale_references(
             self.store, renamed, lambda c, a: (t := refs_by_dn(c).get(a)) is not None and t.by == "dn", current)
